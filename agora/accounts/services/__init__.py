@@ -1,0 +1,1 @@
+"""Writes of accounts. One file per use case; import from the submodules."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DistrictConfig(AppConfig):
+    name = "agora.district"
+    label = "district"
+    verbose_name = "District"

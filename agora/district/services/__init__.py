@@ -1,0 +1,1 @@
+"""Writes of the physical world, one file per use case."""
