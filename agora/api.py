@@ -7,8 +7,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.errors import AuthorizationError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from agora.core.auth import REQUIRED
 from agora.core.errors import DomainError
@@ -50,7 +49,9 @@ def problem(
         body["errors"] = errors
     if extra:
         body.update(extra)
-    response = JsonResponse(body, status=status, content_type=PROBLEM, json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(
+        body, status=status, content_type=PROBLEM, json_dumps_params={"ensure_ascii": False}
+    )
     if status == 429 and extra and "retry_after" in extra:
         response["Retry-After"] = str(extra["retry_after"])
     return response
@@ -77,7 +78,11 @@ def _loc(loc: Any) -> str:
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
-        {"field": _loc(e.get("loc", ())), "reason": str(e.get("msg", "invalid")), "code": str(e.get("type", "invalid"))}
+        {
+            "field": _loc(e.get("loc", ())),
+            "reason": str(e.get("msg", "invalid")),
+            "code": str(e.get("type", "invalid")),
+        }
         for e in exc.errors
     ]
     return problem(
@@ -103,30 +108,43 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(AuthorizationError)
 def _authz_error(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
-    return problem(request, status=403, code="permission_denied", title="Permission denied", detail=str(exc))
+    return problem(
+        request, status=403, code="permission_denied", title="Permission denied", detail=str(exc)
+    )
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {400: "bad_request", 403: "permission_denied", 405: "method_not_allowed"}.get(exc.status_code, "error")
+    code = {400: "bad_request", 403: "permission_denied", 405: "method_not_allowed"}.get(
+        exc.status_code, "error"
+    )
     return problem(request, status=exc.status_code, code=code, title=str(exc), detail=str(exc))
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return problem(request, status=404, code="not_found", title="Not found", detail="no such resource")
+    return problem(
+        request, status=404, code="not_found", title="Not found", detail="no such resource"
+    )
 
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.exception("unhandled error", extra={"path": request.path})
-    return problem(request, status=500, code="internal_error", title="Internal error", detail="something broke on our side")
+    return problem(
+        request,
+        status=500,
+        code="internal_error",
+        title="Internal error",
+        detail="something broke on our side",
+    )
 
 
 from agora.accounts.api import router as accounts_router  # noqa: E402
 from agora.core.api import router as core_router  # noqa: E402
 from agora.district.api import router as district_router  # noqa: E402
 
-api.add_router("/", accounts_router)
-api.add_router("/", district_router)
-api.add_router("/", core_router)
+# OpenAPI at /api/openapi.json and docs at /api/docs; every operation is versioned under /api/v1/
+api.add_router("/v1/", accounts_router)
+api.add_router("/v1/", district_router)
+api.add_router("/v1/", core_router)

@@ -16,7 +16,7 @@ from agora.lib.env import EnvError, env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
-_DEV_SECRET = "agora-dev-insecure-secret-key-change-me-0123456789abcdef"
+_DEV_SECRET = "agora-dev-insecure-secret-key-change-me-0123456789abcdef"  # noqa: S105 (development default, documented)
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
 if not DEBUG and SECRET_KEY == _DEV_SECRET and env_bool("AGORA_REQUIRE_SECRET", False):
     raise EnvError("SECRET_KEY must be set when AGORA_REQUIRE_SECRET is true")
@@ -138,7 +138,6 @@ PASSWORD_HASHERS = env_list(
     "PASSWORD_HASHERS",
     [
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-        "django.contrib.auth.hashers.MD5PasswordHasher",
     ],
 )
 
@@ -153,6 +152,7 @@ USE_TZ = True
 # --- static files (served locally, never from a CDN) -------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "agora" / "static"]
 WHITENOISE_USE_FINDERS = True
 

@@ -75,7 +75,14 @@ class Actor:
 
     def require_scope(self, scope: str) -> None:
         if self.scopes is not None and scope not in self.scopes:
-            raise PermissionDenied(detail=f"this API key lacks the scope {scope!r}")
+            raise PermissionDenied(detail=f"this API key lacks the scope '{scope!s}'")
+
+    def require_person(self) -> User:
+        """The signed-in person themself: API keys act for systems, not for the account."""
+        user = self.require_user()
+        if self.api_key is not None:
+            raise PermissionDenied(detail="this operation is not open to API keys")
+        return user
 
     def require_user(self) -> User:
         from agora.core.errors import NotAuthenticated

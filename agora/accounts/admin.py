@@ -8,7 +8,10 @@ from agora.accounts.models import ApiKey, ApiToken, ConsentRecord, RoleGrant, Us
 class AgoraUserAdmin(UserAdmin):
     list_display = ("username", "phone", "display_name", "is_active", "is_superuser")
     search_fields = ("username", "phone", "display_name")
-    fieldsets = (*UserAdmin.fieldsets, ("Agora", {"fields": ("phone", "display_name", "anonymised_at")}))  # type: ignore[misc]
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Agora", {"fields": ("phone", "display_name", "anonymised_at")}),
+    )  # type: ignore[misc]
 
 
 @admin.register(RoleGrant)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from agora.accounts.schemas import (
     ApiKeyCreatedOut,
@@ -52,19 +52,23 @@ def _token_out(user, secret, row) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
-@router.post("/auth/sms-codes", auth=None, response={202: SmsCodeRequestOut}, operation_id="sms_code_request")
+@router.post(
+    "/auth/sms-codes", auth=None, response={202: SmsCodeRequestOut}, operation_id="sms_code_request"
+)
 def post_sms_code(request: HttpRequest, payload: SmsCodeRequestIn):  # type: ignore[no-untyped-def]
     """Send a 6-digit sign-in code to a phone (valid 10 minutes; 1 per minute, 5 per hour)."""
     row = sms_code_request(phone=payload.phone)
-    return 202, {"phone": row.phone, "expires_at": row.expires_at}
+    return Status(202, {"phone": row.phone, "expires_at": row.expires_at})
 
 
-@router.post("/auth/sms-codes/verify", auth=None, response={201: TokenOut}, operation_id="sms_code_verify")
+@router.post(
+    "/auth/sms-codes/verify", auth=None, response={201: TokenOut}, operation_id="sms_code_verify"
+)
 def post_sms_verify(request: HttpRequest, payload: SmsCodeVerifyIn):  # type: ignore[no-untyped-def]
     """Exchange phone + code for a bearer token; first sign-in creates the shopper."""
     user = sms_code_verify(phone=payload.phone, code=payload.code)
     row, secret = api_token_create(user=user, name="app")
-    return 201, _token_out(user, secret, row)
+    return Status(201, _token_out(user, secret, row))
 
 
 @router.post("/auth/tokens", auth=None, response={201: TokenOut}, operation_id="staff_token_create")
@@ -72,21 +76,23 @@ def post_staff_token(request: HttpRequest, payload: StaffLoginIn):  # type: igno
     """Staff sign-in by username and password for scripts and apps."""
     user = staff_password_login(username=payload.username, password=payload.password)
     row, secret = api_token_create(user=user, name="staff")
-    return 201, _token_out(user, secret, row)
+    return Status(201, _token_out(user, secret, row))
 
 
-@router.delete("/auth/tokens/current", auth=[BearerActor()], response={204: None}, operation_id="token_revoke")
+@router.delete(
+    "/auth/tokens/current", auth=[BearerActor()], response={204: None}, operation_id="token_revoke"
+)
 def delete_token(request: HttpRequest):  # type: ignore[no-untyped-def]
     """Sign out: revoke the bearer token used for this call."""
     header = request.headers.get("Authorization", "")
     api_token_revoke(token_secret=header.split(" ", 1)[1].strip())
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut, operation_id="me_get")
 def get_me(request: HttpRequest):  # type: ignore[no-untyped-def]
     actor = actor_of(request)
-    user = actor.require_user()
+    user = actor.require_person()
     return {
         "id": user.pk,
         "username": user.username,
@@ -114,28 +120,29 @@ def _consents(user) -> dict:  # type: ignore[no-untyped-def]
 
 @router.get("/me/consents", response=ConsentsOut, operation_id="consents_get")
 def get_consents(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return _consents(actor_of(request).require_user())
+    return _consents(actor_of(request).require_person())
 
 
 @router.put("/me/consents/{purpose}", response={200: ConsentOut}, operation_id="consent_set")
 def put_consent(request: HttpRequest, purpose: str, payload: ConsentUpdateIn):  # type: ignore[no-untyped-def]
     """Grant or withdraw one purpose; a grant names the policy version the user read."""
-    user = actor_of(request).require_user()
+    user = actor_of(request).require_person()
     record = consent_set(
         user=user, purpose=purpose, granted=payload.granted, policy_version=payload.policy_version
     )
-    return 200, {
+    out = {
         "purpose": record.purpose,
         "granted": record.granted,
         "policy_version": record.policy_version,
         "updated_at": record.created_at,
     }
+    return Status(200, out)
 
 
 @router.get("/me/personal-data", response=PersonalDataOut, operation_id="personal_data_export")
 def get_personal_data(request: HttpRequest):  # type: ignore[no-untyped-def]
     """Everything Agora holds about you, as JSON (PIPL right of access)."""
-    return personal_data_export(user=actor_of(request).require_user())
+    return personal_data_export(user=actor_of(request).require_person())
 
 
 @router.delete("/me", response={204: None}, operation_id="account_delete")
@@ -143,15 +150,11 @@ def delete_me(request: HttpRequest, confirm: str = ""):  # type: ignore[no-untyp
     """Delete your account: personal fields anonymised, sign-ins cut, ledgers kept.
     Pass ``?confirm=DELETE``."""
     actor = actor_of(request)
-    user = actor.require_user()
+    user = actor.require_person()
     if confirm != "DELETE":
         raise field_error("confirm", "pass confirm=DELETE to delete the account", "confirm")
-    if actor.api_key is not None:
-        from agora.core.errors import PermissionDenied
-
-        raise PermissionDenied(detail="an API key cannot delete an account")
     account_delete(user=user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/api-keys", response=list[ApiKeyOut], operation_id="api_keys_list")
@@ -169,11 +172,11 @@ def post_api_key(request: HttpRequest, payload: ApiKeyCreateIn):  # type: ignore
         shop_id=payload.shop_id,
         mall_id=payload.mall_id,
     )
-    return 201, {**ApiKeyOut.from_orm(key).model_dump(), "secret": secret}
+    return Status(201, {**ApiKeyOut.from_orm(key).model_dump(), "secret": secret})
 
 
 @router.delete("/api-keys/{api_key_id}", response={200: ApiKeyOut}, operation_id="api_key_revoke")
 def delete_api_key(request: HttpRequest, api_key_id: int):  # type: ignore[no-untyped-def]
     actor = actor_of(request)
     key = access_api_key(actor=actor, api_key_id=api_key_id)
-    return 200, api_key_revoke(actor=actor, key=key)
+    return Status(200, api_key_revoke(actor=actor, key=key))

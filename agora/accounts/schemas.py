@@ -92,6 +92,9 @@ class ApiKeyCreatedOut(ApiKeyOut):
 
 
 class PersonalDataOut(Schema):
+    """One section per module that holds personal data (see accounts/personal_data.py)."""
+
+    model_config = {"extra": "allow"}
     format: str
     exported_at: datetime
     account: dict[str, Any]

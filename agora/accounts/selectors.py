@@ -31,7 +31,9 @@ def actor_for_user(user: User) -> Actor:
     district_ops: set[int] = set()
     gov: set[int] = set()
     is_admin = user.is_superuser
-    for grant in RoleGrant.objects.filter(user=user).only("role", "shop_id", "mall_id", "district_id"):
+    for grant in RoleGrant.objects.filter(user=user).only(
+        "role", "shop_id", "mall_id", "district_id"
+    ):
         if grant.role in MERCHANT_ROLES and grant.shop_id:
             shop_roles.setdefault(grant.shop_id, set()).add(grant.role)
         elif grant.role == Role.MALL_OPERATOR and grant.mall_id:
@@ -60,8 +62,11 @@ def actor_for_api_key(key: ApiKey) -> Actor:
     if base.user is None:
         return base
     shop_roles = {k: v for k, v in base.shop_roles.items() if key.shop_id == k}
-    malls = base.operated_mall_ids & {key.mall_id} if key.mall_id else frozenset()
-    if key.mall_id and base.is_admin:
+    if key.shop_id and not shop_roles and key.shop and base.operates_mall(key.shop.mall_id):
+        # an operator's key for one shop of their mall acts as that shop's manager
+        shop_roles = {key.shop_id: frozenset({Role.MERCHANT_MANAGER.value})}
+    malls: frozenset[int] = frozenset()
+    if key.mall_id and base.operates_mall(key.mall_id):
         malls = frozenset({key.mall_id})
     return Actor(
         user=base.user,
@@ -86,7 +91,9 @@ def _touch(model: type[ApiKey] | type[ApiToken], pk: int) -> None:
 def user_for_bearer(token: str) -> User | None:
     row = (
         ApiToken.objects.select_related("user")
-        .filter(token_hash=secret_hash(token), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(
+            token_hash=secret_hash(token), revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
         .first()
     )
     if row is None or not row.user.is_active:
@@ -97,7 +104,7 @@ def user_for_bearer(token: str) -> User | None:
 
 def api_key_for_secret(secret: str) -> ApiKey | None:
     row = (
-        ApiKey.objects.select_related("created_by")
+        ApiKey.objects.select_related("created_by", "shop")
         .filter(key_hash=secret_hash(secret), revoked_at__isnull=True)
         .first()
     )
@@ -132,7 +139,7 @@ def consent_current(*, user: User) -> dict[str, ConsentRecord | None]:
 
 
 def api_keys_visible(*, actor: Actor) -> QuerySet[ApiKey]:
-    user = actor.require_user()
+    user = actor.require_person()
     qs = ApiKey.objects.select_related("shop", "mall")
     return qs if actor.is_admin else qs.filter(created_by=user)
 

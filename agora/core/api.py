@@ -43,10 +43,14 @@ def list_audit(request: HttpRequest, cursor: str | None = None, limit: int = 50)
     if actor.api_key is not None:
         raise PermissionDenied(detail="the audit log is not open to API keys")
     owner_shops = frozenset(
-        s for s, roles in actor.shop_roles.items() if roles & {Role.MERCHANT_OWNER, Role.MERCHANT_MANAGER}
+        s
+        for s, roles in actor.shop_roles.items()
+        if roles & {Role.MERCHANT_OWNER, Role.MERCHANT_MANAGER}
     )
     if not (actor.is_admin or actor.operated_mall_ids or owner_shops):
         raise PermissionDenied(detail="the audit log is for operators, shop owners and admins")
-    qs = audit_entries(everything=actor.is_admin, mall_ids=actor.operated_mall_ids, shop_ids=owner_shops)
+    qs = audit_entries(
+        everything=actor.is_admin, mall_ids=actor.operated_mall_ids, shop_ids=owner_shops
+    )
     page = page_of(qs, cursor=cursor, limit=limit)
     return {"items": page.items, "next_cursor": page.next_cursor}

@@ -11,7 +11,12 @@ from django.http import HttpRequest
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from agora.accounts.actor import ANONYMOUS, Actor
-from agora.accounts.selectors import actor_for_api_key, actor_for_user, api_key_for_secret, user_for_bearer
+from agora.accounts.selectors import (
+    actor_for_api_key,
+    actor_for_user,
+    api_key_for_secret,
+    user_for_bearer,
+)
 
 
 class SessionActor(SessionAuth):

@@ -41,7 +41,9 @@ class IdempotencyRecord(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     owner = models.CharField(max_length=80, help_text="user:<id> or key:<id>")
-    scope = models.CharField(max_length=120, help_text="the operation, e.g. POST /merchant-applications")
+    scope = models.CharField(
+        max_length=120, help_text="the operation, e.g. POST /merchant-applications"
+    )
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
-from ninja import Header, Router
+from ninja import Header, Router, Status
 
 from agora.accounts.choices import ApiScope
 from agora.core.auth import OPTIONAL, actor_of
@@ -68,7 +68,9 @@ def get_mall(request: HttpRequest, mall_id: int):  # type: ignore[no-untyped-def
     return sel.access_mall(actor=actor_of(request), mall_id=mall_id)
 
 
-@router.get("/malls/{mall_id}/floors", auth=OPTIONAL, response=list[FloorOut], operation_id="floors_list")
+@router.get(
+    "/malls/{mall_id}/floors", auth=OPTIONAL, response=list[FloorOut], operation_id="floors_list"
+)
 def list_floors(request: HttpRequest, mall_id: int):  # type: ignore[no-untyped-def]
     mall = sel.access_mall(actor=actor_of(request), mall_id=mall_id)
     return list(sel.floors_of_mall(mall=mall))
@@ -78,10 +80,12 @@ def list_floors(request: HttpRequest, mall_id: int):  # type: ignore[no-untyped-
 def post_floor(request: HttpRequest, mall_id: int, payload: FloorCreateIn):  # type: ignore[no-untyped-def]
     actor = _manager(request)
     mall = sel.access_mall(actor=actor, mall_id=mall_id, manage=True)
-    return 201, layout.floor_create(actor=actor, mall=mall, **payload.model_dump())
+    return Status(201, layout.floor_create(actor=actor, mall=mall, **payload.model_dump()))
 
 
-@router.get("/floors/{floor_id}", auth=OPTIONAL, response=FloorPlanOut, operation_id="floor_plan_get")
+@router.get(
+    "/floors/{floor_id}", auth=OPTIONAL, response=FloorPlanOut, operation_id="floor_plan_get"
+)
 def get_floor(request: HttpRequest, floor_id: int):  # type: ignore[no-untyped-def]
     """The floor with its zones and facilities (what maps draw)."""
     floor = sel.access_floor(actor=actor_of(request), floor_id=floor_id)
@@ -98,7 +102,7 @@ def post_zone(request: HttpRequest, floor_id: int, payload: ZoneCreateIn):  # ty
     floor = sel.access_floor(actor=actor, floor_id=floor_id, manage=True)
     data = payload.model_dump()
     data["kind"] = str(payload.kind.value)
-    return 201, layout.zone_create(actor=actor, floor=floor, **data)
+    return Status(201, layout.zone_create(actor=actor, floor=floor, **data))
 
 
 @router.patch("/zones/{zone_id}", response=ZoneOut, operation_id="zone_update")
@@ -116,16 +120,18 @@ def patch_zone(request: HttpRequest, zone_id: int, payload: ZoneUpdateIn):  # ty
 def delete_zone(request: HttpRequest, zone_id: int):  # type: ignore[no-untyped-def]
     actor = _manager(request)
     layout.zone_delete(actor=actor, zone=sel.access_zone(actor=actor, zone_id=zone_id, manage=True))
-    return 204, None
+    return Status(204, None)
 
 
-@router.post("/floors/{floor_id}/facilities", response={201: FacilityOut}, operation_id="facility_create")
+@router.post(
+    "/floors/{floor_id}/facilities", response={201: FacilityOut}, operation_id="facility_create"
+)
 def post_facility(request: HttpRequest, floor_id: int, payload: FacilityCreateIn):  # type: ignore[no-untyped-def]
     actor = _manager(request)
     floor = sel.access_floor(actor=actor, floor_id=floor_id, manage=True)
     data = payload.model_dump()
     data["kind"] = str(payload.kind.value)
-    return 201, shops.facility_create(actor=actor, floor=floor, **data)
+    return Status(201, shops.facility_create(actor=actor, floor=floor, **data))
 
 
 @router.delete("/facilities/{facility_id}", response={204: None}, operation_id="facility_delete")
@@ -133,7 +139,7 @@ def delete_facility(request: HttpRequest, facility_id: int):  # type: ignore[no-
     actor = _manager(request)
     facility = sel.access_facility(actor=actor, facility_id=facility_id, manage=True)
     shops.facility_delete(actor=actor, facility=facility)
-    return 204, None
+    return Status(204, None)
 
 
 # --- shops: tenant-scoped -------------------------------------------------------------------
@@ -165,7 +171,7 @@ def post_shop(request: HttpRequest, mall_id: int, payload: ShopCreateIn):  # typ
     data["category"] = str(payload.category.value)
     data["status"] = str(payload.status.value)
     shop = shops.shop_create(actor=actor, mall=mall, **data)
-    return 201, _shop_out(sel.access_shop(actor=actor, shop_id=shop.pk))
+    return Status(201, _shop_out(sel.access_shop(actor=actor, shop_id=shop.pk)))
 
 
 @router.get("/shops/{shop_id}", response=ShopOut, operation_id="shop_get")
@@ -183,13 +189,17 @@ def patch_shop(request: HttpRequest, shop_id: int, payload: ShopUpdateIn):  # ty
     changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     for key in ("category", "status"):
         if key in changes:
-            changes[key] = str(changes[key].value if hasattr(changes[key], "value") else changes[key])
+            changes[key] = str(
+                changes[key].value if hasattr(changes[key], "value") else changes[key]
+            )
     shops.shop_update(actor=actor, shop=shop, changes=changes)
     return _shop_out(sel.access_shop(actor=actor, shop_id=shop_id))
 
 
 # --- the public directory -------------------------------------------------------------------
-@router.get("/directory/shops", auth=OPTIONAL, response=DirectoryPage, operation_id="directory_search")
+@router.get(
+    "/directory/shops", auth=OPTIONAL, response=DirectoryPage, operation_id="directory_search"
+)
 def search_directory(  # type: ignore[no-untyped-def]
     request: HttpRequest,
     q: str = "",
@@ -243,13 +253,20 @@ def post_application(  # type: ignore[no-untyped-def]
         app = onboarding.merchant_application_submit(mall=mall, **body)
         return 201, ApplicationOut.from_orm(app).model_dump(mode="json")
 
-    owner = f"user:{actor.user.pk}" if actor.user else "anonymous"
-    return idempotent_run(
-        owner=owner, scope=f"POST /malls/{mall_id}/merchant-applications", key=idempotency_key, body=body, run=run
+    owner = f"user:{actor.user.pk}" if actor.user else f"anon:{request.META.get('REMOTE_ADDR', '')}"
+    status, out = idempotent_run(
+        owner=owner,
+        scope=f"POST /malls/{mall_id}/merchant-applications",
+        key=idempotency_key,
+        body=body,
+        run=run,
     )
+    return Status(status, out)
 
 
-@router.get("/merchant-applications", response=ApplicationPage, operation_id="merchant_applications_list")
+@router.get(
+    "/merchant-applications", response=ApplicationPage, operation_id="merchant_applications_list"
+)
 def list_applications(  # type: ignore[no-untyped-def]
     request: HttpRequest, status: str | None = None, cursor: str | None = None, limit: int = 50
 ):
@@ -270,7 +287,11 @@ def _application(request: HttpRequest, application_id: int) -> tuple[Any, Mercha
     return actor, sel.access_application(actor=actor, application_id=application_id)
 
 
-@router.get("/merchant-applications/{application_id}", response=ApplicationOut, operation_id="merchant_application_get")
+@router.get(
+    "/merchant-applications/{application_id}",
+    response=ApplicationOut,
+    operation_id="merchant_application_get",
+)
 def get_application(request: HttpRequest, application_id: int):  # type: ignore[no-untyped-def]
     return _application(request, application_id)[1]
 
@@ -287,11 +308,12 @@ def approve_application(request: HttpRequest, application_id: int, payload: Appl
     result = onboarding.merchant_application_approve(
         actor=actor, application=application, unit_ids=payload.unit_ids
     )
-    return 201, {
+    out = {
         "application": result.application,
         "owner_username": result.owner_username,
         "initial_password": result.initial_password,
     }
+    return Status(201, out)
 
 
 @router.post(
@@ -302,4 +324,6 @@ def approve_application(request: HttpRequest, application_id: int, payload: Appl
 def reject_application(request: HttpRequest, application_id: int, payload: ApplicationRejectIn):  # type: ignore[no-untyped-def]
     actor, application = _application(request, application_id)
     actor.require_scope(ApiScope.SHOPS_WRITE)
-    return onboarding.merchant_application_reject(actor=actor, application=application, note=payload.note)
+    return onboarding.merchant_application_reject(
+        actor=actor, application=application, note=payload.note
+    )

@@ -93,15 +93,21 @@ def shop_directory(
         qs = qs.filter(mall_id=mall_id)
     if category:
         qs = qs.filter(category=category)
+    return shops_matching(qs, q=q).order_by("name_pinyin", "id")
+
+
+def shops_matching(qs: QuerySet[Shop], *, q: str) -> QuerySet[Shop]:
+    """Narrow any shop queryset by a search term: name, brand, full pinyin or initials."""
     term = q.strip()
-    if term:
-        key = "".join(ch for ch in term.lower() if ch.isalnum())
-        cond = Q(name__icontains=term) | Q(brand__icontains=term)
-        if key and key.isascii():
-            cond |= Q(name_pinyin__startswith=key) | Q(name_initials__startswith=key)
-            cond |= Q(name_pinyin__contains=key) if len(key) >= 3 else Q()
-        qs = qs.filter(cond)
-    return qs.order_by("name_pinyin", "id")
+    if not term:
+        return qs
+    key = "".join(ch for ch in term.lower() if ch.isalnum())
+    cond = Q(name__icontains=term) | Q(brand__icontains=term)
+    if key and key.isascii():
+        cond |= Q(name_pinyin__startswith=key) | Q(name_initials__startswith=key)
+        if len(key) >= 3:
+            cond |= Q(name_pinyin__contains=key)
+    return qs.filter(cond)
 
 
 def access_directory_shop(*, shop_id: int) -> Shop:
@@ -151,9 +157,11 @@ def district_overview(*, actor: Actor) -> list[tuple[District, list[MallSummary]
     out = []
     for district in districts_visible(actor=actor):
         malls = Mall.objects.filter(district=district).order_by("id")
-        if not actor.is_admin and not actor.gov_district_ids & {district.pk}:
-            if district.pk not in actor.district_operator_ids:
-                malls = malls.filter(id__in=actor.operated_mall_ids)
+        whole = (
+            actor.is_admin or district.pk in actor.gov_district_ids | actor.district_operator_ids
+        )
+        if not whole:
+            malls = malls.filter(id__in=actor.operated_mall_ids)
         malls = malls.annotate(
             n_floors=Count("floors", distinct=True),
             n_shops=Count("shops", distinct=True),

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from agora.accounts.actor import ANONYMOUS, Actor
+from agora.accounts.choices import Role
 from agora.accounts.selectors import actor_for_user
 
 
@@ -16,16 +17,31 @@ from agora.accounts.selectors import actor_for_user
 class MenuItem:
     label: str
     url: str
+    active: bool = False
 
 
 def request_actor(request: HttpRequest) -> Actor:
-    cached = getattr(request, "_agora_actor", None)
-    if cached is not None:
-        return cached
+    """The actor of the signed-in user, built once per request (and again after a sign-in)."""
     user = getattr(request, "user", None)
-    actor = actor_for_user(user) if user is not None and user.is_authenticated else ANONYMOUS
-    request._agora_actor = actor  # type: ignore[attr-defined]
+    if user is None or not user.is_authenticated:
+        user = None
+    key = user.pk if user is not None else None
+    cached = getattr(request, "_agora_actor", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]  # type: ignore[no-any-return]
+    actor = actor_for_user(user) if user is not None else ANONYMOUS
+    request._agora_actor = (key, actor)  # type: ignore[attr-defined]
     return actor
+
+
+def role_names(actor: Actor) -> list[str]:
+    """The actor's roles in words, strongest first ("shopper" for a signed-in shopper)."""
+    labels = dict(Role.choices)
+    order = list(Role.values)
+    names = []
+    for role in sorted(actor.roles(), key=lambda r: order.index(r) if r in order else -1):
+        names.append(str(labels[role]) if role in labels else str(_("Shopper")))
+    return names
 
 
 def menu_for(request: HttpRequest) -> list[MenuItem]:
@@ -45,4 +61,10 @@ def menu_for(request: HttpRequest) -> list[MenuItem]:
         items.append(MenuItem(str(_("Admin")), reverse("admin:index")))
     if actor.user is not None and not actor.is_staff_role:
         items.append(MenuItem(str(_("My data & consents")), reverse("portal:my-data")))
+    if actor.user is None:
+        items.append(MenuItem(str(_("Open a shop")), reverse("portal:apply")))
+    path = request.path
+    for item in items:
+        home = item.url == "/"
+        item.active = path == item.url if home else path.startswith(item.url)
     return items

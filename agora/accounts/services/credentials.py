@@ -16,7 +16,7 @@ from agora.accounts.selectors import secret_hash
 from agora.core.errors import NotAuthenticated, PermissionDenied, ValidationFailed, field_error
 from agora.core.services import audit_record, snapshot
 
-TOKEN_PREFIX = "agt_"
+TOKEN_PREFIX = "agt_"  # noqa: S105 (a prefix, not a secret)
 KEY_PREFIX = "agk_"
 
 
@@ -73,7 +73,9 @@ def api_key_create(
 
     if shop_id is not None:
         shop = access_shop(actor=actor, shop_id=shop_id)
-        allowed = actor.has_shop_role(shop.pk, frozenset({Role.MERCHANT_OWNER, Role.MERCHANT_MANAGER}))
+        allowed = actor.has_shop_role(
+            shop.pk, frozenset({Role.MERCHANT_OWNER, Role.MERCHANT_MANAGER})
+        )
         if not (allowed or actor.operates_mall(shop.mall_id)):
             raise PermissionDenied(detail="only the shop's owner or manager may create its keys")
         mall_for_audit, shop_for_audit = shop.mall_id, shop.pk

@@ -24,7 +24,7 @@ def consent_set(
     if granted and policy_version != settings.PRIVACY_POLICY_VERSION:
         raise field_error(
             "policy_version",
-            f"consent must be given to the current policy version {settings.PRIVACY_POLICY_VERSION}",
+            f"consent must be given to the current policy {settings.PRIVACY_POLICY_VERSION}",
             "stale_policy",
         )
     return ConsentRecord.objects.create(
@@ -46,7 +46,12 @@ def _account_section(user: User) -> dict[str, Any]:
         "date_joined": user.date_joined.isoformat(),
         "last_login": user.last_login.isoformat() if user.last_login else None,
         "roles": [
-            {"role": g.role, "shop_id": g.shop_id, "mall_id": g.mall_id, "district_id": g.district_id}
+            {
+                "role": g.role,
+                "shop_id": g.shop_id,
+                "mall_id": g.mall_id,
+                "district_id": g.district_id,
+            }
             for g in RoleGrant.objects.filter(user=user).order_by("id")
         ],
     }
@@ -78,15 +83,22 @@ def _credentials_section(user: User) -> dict[str, Any]:
             for t in ApiToken.objects.filter(user=user).order_by("id")
         ],
         "api_keys": [
-            {"name": k.name, "prefix": k.prefix, "scopes": k.scopes, "revoked": k.revoked_at is not None}
+            {
+                "name": k.name,
+                "prefix": k.prefix,
+                "scopes": k.scopes,
+                "revoked": k.revoked_at is not None,
+            }
             for k in ApiKey.objects.filter(created_by=user).order_by("id")
         ],
     }
 
 
-personal_data.register("account", exporter=_account_section)
-personal_data.register("consents", exporter=_consent_section)
-personal_data.register("credentials", exporter=_credentials_section)
+def register_personal_data() -> None:
+    """Called from AccountsConfig.ready(), like every module's registration."""
+    personal_data.register("account", exporter=_account_section)
+    personal_data.register("consents", exporter=_consent_section)
+    personal_data.register("credentials", exporter=_credentials_section)
 
 
 def personal_data_export(*, user: User) -> dict[str, Any]:

@@ -48,10 +48,13 @@ def sms_code_request(*, phone: str) -> SmsCode:
         interval = timedelta(seconds=settings.SMS_CODE_MIN_INTERVAL_SECONDS)
         if last is not None and now - last.created_at < interval:
             wait = int((interval - (now - last.created_at)).total_seconds()) + 1
-            raise RateLimited(detail="wait before asking for another code", extra={"retry_after": wait})
+            raise RateLimited(
+                detail="wait before asking for another code", extra={"retry_after": wait}
+            )
         code = f"{secrets.randbelow(1_000_000):06d}"
         row = SmsCode.objects.create(
             phone=phone,
+            created_at=now,
             code_hash=_code_hash(phone, code),
             expires_at=now + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
         )
@@ -60,7 +63,8 @@ def sms_code_request(*, phone: str) -> SmsCode:
             "code": code,
             "minutes": minutes,
         }
-        transaction.on_commit(lambda: get_backend().send(phone=phone, text=text))
+    # sent once the code is stored (the transaction above has committed)
+    get_backend().send(phone=phone, text=text)
     return row
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agora.accounts.choices import MERCHANT_ROLES, Role
 from agora.accounts.models import RoleGrant, User
 from agora.core.errors import field_error
@@ -44,9 +46,8 @@ def role_grant(
     for name, value in given.items():
         if (name == want) != (value is not None):
             raise field_error(f"{name}_id", f"role {role} needs exactly a {want or 'no'} scope")
-    grant, _ = RoleGrant.objects.get_or_create(
-        user=user, role=role, shop_id=shop_id, mall_id=mall_id, district_id=district_id
-    )
+    scope: dict[str, Any] = {"shop_id": shop_id, "mall_id": mall_id, "district_id": district_id}
+    grant, _ = RoleGrant.objects.get_or_create(user=user, role=role, **scope)
     if role == Role.PLATFORM_ADMIN and not user.is_superuser:
         user.is_staff = True
         user.is_superuser = True

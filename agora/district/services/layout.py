@@ -90,13 +90,19 @@ def zone_create(
                 after=snapshot(zone, ZONE_FIELDS),
             )
     except IntegrityError:
-        raise field_error("code", f"zone code {code!r} is already used on this floor", "taken") from None
+        raise field_error(
+            "code", f"zone code {code!r} is already used on this floor", "taken"
+        ) from None
     return zone
 
 
 def zone_update(*, actor: Actor, zone: Zone, changes: dict[str, Any]) -> Zone:
     kind = changes.get("kind", zone.kind)
-    if zone.kind == ZoneKind.SHOP_UNIT and kind != ZoneKind.SHOP_UNIT and hasattr(zone, "occupancy"):
+    if (
+        zone.kind == ZoneKind.SHOP_UNIT
+        and kind != ZoneKind.SHOP_UNIT
+        and hasattr(zone, "occupancy")
+    ):
         raise Conflict(detail="the unit is occupied by a shop; move the shop first")
     poly = _check_zone(
         floor=zone.floor, kind=kind, points=changes.get("polygon", zone.polygon), exclude_id=zone.pk
@@ -151,7 +157,9 @@ def floor_zones_import(*, floor: Floor, zones: Sequence[dict[str, Any]]) -> list
         if not geometry.inside(poly, outline):
             errors.append(FieldError(f"zones[{i}].polygon", "lies outside the floor outline"))
         polys.append(poly)
-    units = [i for i, z in enumerate(zones) if z["kind"] == ZoneKind.SHOP_UNIT and not polys[i].is_empty]
+    units = [
+        i for i, z in enumerate(zones) if z["kind"] == ZoneKind.SHOP_UNIT and not polys[i].is_empty
+    ]
     existing = [
         Polygon([tuple(p) for p in z.polygon])
         for z in Zone.objects.filter(floor=floor, kind=ZoneKind.SHOP_UNIT)
@@ -162,7 +170,9 @@ def floor_zones_import(*, floor: Floor, zones: Sequence[dict[str, Any]]) -> list
         for pos, i in enumerate(units):
             for j in tree.query(polys[i]):
                 if int(j) != pos and geometry.overlaps(polys[i], candidates[int(j)]):
-                    errors.append(FieldError(f"zones[{i}].polygon", "overlaps another shop unit", "overlap"))
+                    errors.append(
+                        FieldError(f"zones[{i}].polygon", "overlaps another shop unit", "overlap")
+                    )
                     break
     if errors:
         raise ValidationFailed(detail="the floor's zones are not valid", errors=errors)

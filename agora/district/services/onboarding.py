@@ -43,12 +43,16 @@ def merchant_application_submit(
         errors.append(FieldError("category", "unknown category", "enum"))
     if not LICENCE_RE.match(licence_number.upper()):
         errors.append(
-            FieldError("licence_number", "must be an 18-character unified social credit code", "licence")
+            FieldError(
+                "licence_number", "must be an 18-character unified social credit code", "licence"
+            )
         )
     try:
         phone = normalise_phone(contact_phone)
     except ValidationFailed:
-        errors.append(FieldError("contact_phone", "must be a mainland China mobile number", "phone"))
+        errors.append(
+            FieldError("contact_phone", "must be a mainland China mobile number", "phone")
+        )
         phone = ""
     unit = None
     if unit_id is not None:
@@ -88,14 +92,18 @@ def merchant_application_approve(
 
     if application.status != ApplicationStatus.SUBMITTED:
         raise Conflict(detail=f"the application is already {application.status}")
-    units = unit_ids if unit_ids is not None else ([application.unit_id] if application.unit_id else [])
+    units = (
+        unit_ids if unit_ids is not None else ([application.unit_id] if application.unit_id else [])
+    )
     if not units:
         raise field_error("unit_ids", "choose the shop units the merchant will occupy", "required")
     mall = application.mall
     with transaction.atomic():
         claimed = MerchantApplication.objects.filter(
             pk=application.pk, status=ApplicationStatus.SUBMITTED
-        ).update(status=ApplicationStatus.APPROVED, reviewed_at=timezone.now(), reviewed_by=actor.user)
+        ).update(
+            status=ApplicationStatus.APPROVED, reviewed_at=timezone.now(), reviewed_by=actor.user
+        )
         if claimed != 1:
             raise Conflict(detail="the application was reviewed meanwhile")
         shop = shop_create(
@@ -136,7 +144,9 @@ def merchant_application_approve(
             before={"status": ApplicationStatus.SUBMITTED},
             after=snapshot(application, ["status", "shop_id", "owner_id"]),
         )
-    return Approval(application=application, owner_username=owner.username, initial_password=password)
+    return Approval(
+        application=application, owner_username=owner.username, initial_password=password
+    )
 
 
 def merchant_application_reject(

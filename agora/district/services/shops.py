@@ -28,7 +28,9 @@ SHOP_FIELDS = [
     "description",
 ]
 # what a shop's own owner or manager may change; the rest is the operator's
-MERCHANT_EDITABLE = frozenset({"opens_at", "closes_at", "phone", "contact_name", "contact_email", "description"})
+MERCHANT_EDITABLE = frozenset(
+    {"opens_at", "closes_at", "phone", "contact_name", "contact_email", "description"}
+)
 FACILITY_FIELDS = ["kind", "name", "x", "y", "zone_id"]
 
 
@@ -36,15 +38,19 @@ def _units_for(*, mall: Mall, unit_ids: list[int], shop: Shop | None) -> list[Zo
     if not unit_ids:
         raise field_error("unit_ids", "a shop occupies at least one shop unit", "required")
     units = list(
-        Zone.objects.filter(pk__in=unit_ids, floor__mall=mall, kind=ZoneKind.SHOP_UNIT).select_related(
-            "occupancy"
-        )
+        Zone.objects.filter(
+            pk__in=unit_ids, floor__mall=mall, kind=ZoneKind.SHOP_UNIT
+        ).select_related("occupancy")
     )
     found = {u.pk for u in units}
     missing = [i for i in unit_ids if i not in found]
     if missing:
         raise field_error("unit_ids", f"not shop units of this mall: {missing}", "unknown_unit")
-    taken = [u.code for u in units if hasattr(u, "occupancy") and (shop is None or u.occupancy.shop_id != shop.pk)]
+    taken = [
+        u.code
+        for u in units
+        if hasattr(u, "occupancy") and (shop is None or u.occupancy.shop_id != shop.pk)
+    ]
     if taken:
         raise Conflict(detail=f"units already occupied: {', '.join(sorted(taken))}")
     return units
@@ -117,11 +123,15 @@ def shop_update(*, actor: Actor, shop: Shop, changes: dict[str, Any]) -> Shop:
     cashiers nothing."""
     is_operator = actor.operates_mall(shop.mall_id)
     if not is_operator:
-        if not actor.has_shop_role(shop.pk, frozenset({Role.MERCHANT_OWNER, Role.MERCHANT_MANAGER})):
+        if not actor.has_shop_role(
+            shop.pk, frozenset({Role.MERCHANT_OWNER, Role.MERCHANT_MANAGER})
+        ):
             raise PermissionDenied(detail="only the shop's owner or manager may change it")
         forbidden = sorted(set(changes) - MERCHANT_EDITABLE)
         if forbidden:
-            raise PermissionDenied(detail=f"only the mall's operator may change: {', '.join(forbidden)}")
+            raise PermissionDenied(
+                detail=f"only the mall's operator may change: {', '.join(forbidden)}"
+            )
     unit_ids = changes.pop("unit_ids", None)
     if "name" in changes and not str(changes["name"]).strip():
         raise field_error("name", "must not be empty", "required")
@@ -158,7 +168,14 @@ def shop_update(*, actor: Actor, shop: Shop, changes: dict[str, Any]) -> Shop:
 
 
 def facility_create(
-    *, actor: Actor, floor: Floor, kind: str, name: str, x: float, y: float, zone_id: int | None = None
+    *,
+    actor: Actor,
+    floor: Floor,
+    kind: str,
+    name: str,
+    x: float,
+    y: float,
+    zone_id: int | None = None,
 ) -> Facility:
     if not (0 <= x <= floor.width_m and 0 <= y <= floor.depth_m):
         raise field_error("x", f"({x}, {y}) lies outside floor {floor.name}", "geometry")
