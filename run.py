@@ -106,6 +106,7 @@ def demo() -> None:
             "2",
             "--access-logfile",
             "-",
+            "--no-control-socket",
             "--env",
             f"DATABASE_URL={env['DATABASE_URL']}",
         ],

@@ -11,8 +11,8 @@ Plan of an above-ground floor (metres, x to the east, y to the north; ``ud`` = u
     y=D  +----+-------------- row 3: shop units --------------+----+
          |core|                                                |core|
          +E02-+============ north corridor (C02) ==============+E04-+
-         |ST1 | row 2 units |X| row 2 |ES|atrium|ES| row 2 |X| ...|ST2 |
-         |LF  | row 1 units |X| row 1 |ES|      |ES| row 1 |X| ...|SD  |
+         |LF  | row 2 units |X| row 2 |ES|atrium|ES| row 2 |X| ...|SD  |
+         |ST1 | row 1 units |X| row 1 |ES|      |ES| row 1 |X| ...|ST2 |
          +E01-+============ south corridor (C01) ==============+E03-+
          |WC1 |-------------- row 0: shop units ---------------|WC2 |
     y=0  +----+------------------------------------------------+----+
@@ -758,8 +758,11 @@ def _refuse_if_taken(staff: list[str], phones: list[str]) -> None:
             f"a district already exists ({district.name}, code {district.code!r}); "
             "run `manage.py demo_district --reset` to delete all district and account data first"
         )
-    taken = list(User.objects.filter(username__in=staff).values_list("username", flat=True)[:5])
-    taken += list(User.objects.filter(phone__in=phones).values_list("phone", flat=True)[:5])
+    taken = [u.username for u in User.objects.filter(username__in=staff)[:5]]
+    for start in range(0, len(phones), 500):  # in chunks: SQLite limits query parameters
+        taken += [
+            u.phone or "" for u in User.objects.filter(phone__in=phones[start : start + 500])[:5]
+        ]
     if taken:
         raise DemoExists(
             f"demo accounts already exist ({', '.join(taken)}); "
@@ -876,7 +879,10 @@ def build_demo(
         for user in shoppers[:2]:
             logins.append(
                 DemoLogin(
-                    "shopper", user.phone or "", None, f"shopper {user.display_name}: SMS code"
+                    "shopper",
+                    user.phone or "",
+                    None,
+                    f"shopper {user.display_name}, signs in with an SMS code",
                 )
             )
         say(f"accounts: {len(_staff_usernames(config.malls))} staff, {len(shoppers)} shoppers")
@@ -985,7 +991,8 @@ def _build_mall(
             other = shop
     if other is None:  # a tiny 1F: take any other shop
         other = Shop.objects.filter(mall=mall).exclude(name=STARBUCKS).order_by("id").first()
-    assert starbucks is not None and other is not None, "every demo mall has 星巴克 and a neighbour"
+    if starbucks is None or other is None:
+        raise RuntimeError(f"demo mall {name} got no 星巴克 or no second shop; raise occupancy")
     return mall, starbucks, other, people
 
 
@@ -1017,3 +1024,29 @@ def demo_reset() -> None:
             User,
         ):
             model._default_manager.all().delete()
+
+
+def demo_logins(*, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
+    """The demo's sign-ins as they stand in the database (for `demo_district --if-empty`)."""
+    from agora.accounts.selectors import actor_for_user
+
+    out: list[DemoLogin] = []
+    names = [
+        "admin",
+        "district-ops",
+        "mall-ops-1",
+        "gov",
+        "shop-owner-1",
+        "shop-manager-1",
+        "shop-cashier-1",
+    ]
+    users = {u.username: u for u in User.objects.filter(username__in=names)}
+    for name in names:
+        if name in users:
+            roles = actor_for_user(users[name]).roles()
+            out.append(DemoLogin(roles[0] if roles else "staff", name, password, ""))
+    for user in User.objects.filter(phone__startswith="138", is_active=True).order_by("phone")[:2]:
+        out.append(
+            DemoLogin("shopper", user.phone or "", None, "sign in at /login/ with the SMS code")
+        )
+    return out

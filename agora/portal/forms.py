@@ -17,7 +17,7 @@ class ApplyForm(forms.Form):
     mall = forms.TypedChoiceField(label=_("Mall"), coerce=int)
     shop_name = forms.CharField(label=_("Shop name"), max_length=80)
     brand = forms.CharField(label=_("Brand"), max_length=80, required=False)
-    category = forms.ChoiceField(label=_("Category"), choices=ShopCategory.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *ShopCategory.choices])
     contact_name = forms.CharField(label=_("Contact name"), max_length=40)
     contact_phone = forms.CharField(
         label=_("Mobile phone"),
@@ -34,12 +34,17 @@ class ApplyForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["mall"].choices = [("", "—")] + [(m.pk, m.name) for m in malls_public()]  # type: ignore[attr-defined]
 
 
 class ShopEditForm(forms.Form):
     """What a shop's owner or manager may change themselves."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     opens_at = forms.TimeField(
         label=_("Opens at"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -55,3 +60,7 @@ class ShopEditForm(forms.Form):
 
 class RejectForm(forms.Form):
     note = forms.CharField(label=_("Reason"), max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)

@@ -63,8 +63,9 @@ def menu_for(request: HttpRequest) -> list[MenuItem]:
         items.append(MenuItem(str(_("My data & consents")), reverse("portal:my-data")))
     if actor.user is None:
         items.append(MenuItem(str(_("Open a shop")), reverse("portal:apply")))
+    # the one item whose address is the longest prefix of the current path is the active one
     path = request.path
-    for item in items:
-        home = item.url == "/"
-        item.active = path == item.url if home else path.startswith(item.url)
+    matches = [i for i in items if path == i.url or (i.url != "/" and path.startswith(i.url))]
+    if matches:
+        max(matches, key=lambda i: len(i.url)).active = True
     return items

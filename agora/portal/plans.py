@@ -38,7 +38,7 @@ VACANT_COLOUR = "#ffffff"
 # (6 px) in user units, which would blow up labels measured in metres.
 TEXT_SCALE = 20
 # drawn first (below), so that shop units and small rooms sit on top of corridors
-ZONE_ORDER = {ZoneKind.CAR_PARK: 0, ZoneKind.CORRIDOR: 1, ZoneKind.ATRIUM: 2}
+ZONE_ORDER: dict[str, int] = {ZoneKind.CAR_PARK: 0, ZoneKind.CORRIDOR: 1, ZoneKind.ATRIUM: 2}
 
 # a short mark and a colour per facility kind
 FACILITY_SYMBOLS: dict[str, tuple[str, str]] = {

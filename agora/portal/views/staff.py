@@ -25,8 +25,8 @@ from agora.district.selectors import (
     applications_visible,
     district_overview,
     floors_of_mall,
-    shop_directory,
     shops_managed,
+    shops_matching,
 )
 from agora.district.services.onboarding import (
     merchant_application_approve,
@@ -166,9 +166,7 @@ def ops_home(request: HttpRequest, actor: Actor) -> HttpResponse:
 def ops_directory(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Every shop the operator manages (any status); live search by name, pinyin, initials."""
     q = request.GET.get("q", "")[:40]
-    shops = shops_managed(actor=actor)
-    if q.strip():
-        shops = shops.filter(id__in=shop_directory(q=q).values("id"))
+    shops = shops_matching(shops_managed(actor=actor), q=q)
     shops = shops.order_by("mall_id", "name_pinyin", "id")
     total = shops.count()
     context = {"q": q, "shops": list(shops[:DIRECTORY_LIMIT]), "total": total}

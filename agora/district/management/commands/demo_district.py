@@ -13,9 +13,12 @@ from agora.district.demo import (
     SMALL,
     DemoConfig,
     DemoExists,
+    DemoLogin,
     build_demo,
+    demo_logins,
     demo_reset,
 )
+from agora.district.selectors import districts_all
 
 
 class Command(BaseCommand):
@@ -35,6 +38,11 @@ class Command(BaseCommand):
             help="first delete ALL district and account data (and audit log, idempotency records)",
         )
         parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="build only when there is no district yet; else just print the logins",
+        )
+        parser.add_argument(
             "--malls", type=int, default=None, help=f"number of malls (1–{len(MALLS)})"
         )
 
@@ -44,6 +52,10 @@ class Command(BaseCommand):
             if not 1 <= options["malls"] <= len(MALLS):
                 raise CommandError(f"--malls must be between 1 and {len(MALLS)}")
             config = dataclasses.replace(config, malls=options["malls"])
+        if options["if_empty"] and not options["reset"] and districts_all().exists():
+            self.stdout.write("the demo district is already built; its sign-ins:")
+            self._logins(demo_logins())
+            return
         started = time.monotonic()
         if options["reset"]:
             demo_reset()
@@ -69,8 +81,11 @@ class Command(BaseCommand):
         ]
         self.stdout.write("  " + ", ".join(f"{name} {n}" for name, n in counts))
         self.stdout.write("")
+        self._logins(result.logins)
+
+    def _logins(self, logins: list[DemoLogin]) -> None:
         rows = [("role", "login", "password", "note")]
-        rows += [(x.role, x.login, x.password or "(SMS code)", x.note) for x in result.logins]
+        rows += [(x.role, x.login, x.password or "(SMS code)", x.note) for x in logins]
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         for i, row in enumerate(rows):
             cells = [row[c].ljust(widths[c]) for c in range(3)]
