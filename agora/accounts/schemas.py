@@ -7,9 +7,10 @@ from ninja import Schema
 from pydantic import Field
 
 from agora.accounts.choices import ApiScope, ConsentPurpose
+from agora.core.schemas import InputSchema
 
 
-class SmsCodeRequestIn(Schema):
+class SmsCodeRequestIn(InputSchema):
     phone: str = Field(max_length=20, examples=["13800000001"])
 
 
@@ -18,12 +19,12 @@ class SmsCodeRequestOut(Schema):
     expires_at: datetime
 
 
-class SmsCodeVerifyIn(Schema):
+class SmsCodeVerifyIn(InputSchema):
     phone: str = Field(max_length=20)
     code: str = Field(max_length=6, examples=["123456"])
 
 
-class StaffLoginIn(Schema):
+class StaffLoginIn(InputSchema):
     username: str = Field(max_length=150)
     password: str = Field(max_length=128)
 
@@ -63,12 +64,12 @@ class ConsentsOut(Schema):
     consents: list[ConsentOut]
 
 
-class ConsentUpdateIn(Schema):
+class ConsentUpdateIn(InputSchema):
     granted: bool
     policy_version: str = Field(max_length=32)
 
 
-class ApiKeyCreateIn(Schema):
+class ApiKeyCreateIn(InputSchema):
     name: str = Field(max_length=80)
     scopes: list[ApiScope]
     shop_id: int | None = None

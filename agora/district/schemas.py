@@ -5,6 +5,7 @@ from datetime import datetime, time
 from ninja import Schema
 from pydantic import Field
 
+from agora.core.schemas import InputSchema
 from agora.district.choices import (
     ApplicationStatus,
     FacilityKind,
@@ -46,7 +47,7 @@ class FloorOut(Schema):
     outline: Ring
 
 
-class FloorCreateIn(Schema):
+class FloorCreateIn(InputSchema):
     level: int = Field(ge=-10, le=200)
     name: str = Field(min_length=1, max_length=20)
     outline: Ring
@@ -62,14 +63,14 @@ class ZoneOut(Schema):
     area_m2: float
 
 
-class ZoneCreateIn(Schema):
+class ZoneCreateIn(InputSchema):
     kind: ZoneKind
     name: str = Field(min_length=1, max_length=80)
     code: str = Field(min_length=1, max_length=20)
     polygon: Ring
 
 
-class ZoneUpdateIn(Schema):
+class ZoneUpdateIn(InputSchema):
     kind: ZoneKind | None = None
     name: str | None = Field(default=None, min_length=1, max_length=80)
     code: str | None = Field(default=None, min_length=1, max_length=20)
@@ -86,7 +87,7 @@ class FacilityOut(Schema):
     y: float
 
 
-class FacilityCreateIn(Schema):
+class FacilityCreateIn(InputSchema):
     kind: FacilityKind
     name: str = Field(min_length=1, max_length=80)
     x: float
@@ -123,7 +124,7 @@ class ShopOut(Schema):
     updated_at: datetime
 
 
-class ShopCreateIn(Schema):
+class ShopCreateIn(InputSchema):
     name: str = Field(min_length=1, max_length=80)
     brand: str = Field(default="", max_length=80)
     category: ShopCategory
@@ -137,7 +138,7 @@ class ShopCreateIn(Schema):
     status: ShopStatus = ShopStatus.OPEN
 
 
-class ShopUpdateIn(Schema):
+class ShopUpdateIn(InputSchema):
     name: str | None = Field(default=None, min_length=1, max_length=80)
     brand: str | None = Field(default=None, max_length=80)
     category: ShopCategory | None = None
@@ -176,7 +177,7 @@ class DirectoryPage(Schema):
     next_cursor: str | None
 
 
-class ApplicationCreateIn(Schema):
+class ApplicationCreateIn(InputSchema):
     shop_name: str = Field(min_length=1, max_length=80)
     brand: str = Field(default="", max_length=80)
     category: ShopCategory
@@ -203,7 +204,7 @@ class ApplicationOut(Schema):
     shop_id: int | None
 
 
-class ApplicationApproveIn(Schema):
+class ApplicationApproveIn(InputSchema):
     unit_ids: list[int] | None = Field(default=None, min_length=1, max_length=20)
 
 
@@ -213,7 +214,7 @@ class ApplicationApprovedOut(Schema):
     initial_password: str | None
 
 
-class ApplicationRejectIn(Schema):
+class ApplicationRejectIn(InputSchema):
     note: str = Field(min_length=1, max_length=200)
 
 

@@ -130,3 +130,13 @@ def test_redis_cache_when_redis_url_is_set(redis_url: str) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["django.core.cache.backends.redis.RedisCache", "你好"]
+
+
+@pytest.mark.django_db
+def test_api_docs_load_their_assets_locally() -> None:
+    from django.test import Client
+
+    html = Client().get("/api/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn." not in html
+    assert "https://" not in html

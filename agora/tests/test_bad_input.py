@@ -1,0 +1,123 @@
+"""Every write operation in openapi.json answers bad input with a 4xx problem+json and leaves
+the database exactly as it was (no 500, no half-written row)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+
+from agora.accounts.models import ApiKey
+from agora.district.models import Facility, Floor, MerchantApplication, Zone
+from agora.testing.personas import as_persona, mall_id_of, shop_id_of
+
+pytestmark = pytest.mark.django_db
+
+SPEC = json.loads((Path(settings.BASE_DIR) / "openapi.json").read_text(encoding="utf-8"))
+WRITES = [
+    (method.upper(), path, op)
+    for path, ops in SPEC["paths"].items()
+    for method, op in ops.items()
+    if method in {"post", "put", "patch", "delete"}
+]
+
+
+def _fingerprint() -> list[Any]:
+    """Every row of every Agora table (the SMALL demo keeps this cheap)."""
+    out = []
+    for model in apps.get_models():
+        if model._meta.app_label in {"core", "accounts", "district"}:
+            out.append((model._meta.label, list(model.objects.order_by("pk").values())))
+    return out
+
+
+def _wrong(schema: dict[str, Any]) -> Any:
+    """A value of the wrong type for a JSON-schema property."""
+    if "$ref" in schema or "allOf" in schema or "anyOf" in schema:
+        return {"nested": "wrong"}
+    kind = schema.get("type")
+    return {
+        "string": ["not", "a", "string"],
+        "integer": "abc",
+        "number": "abc",
+        "boolean": "maybe",
+        "array": "abc",
+        "object": 5,
+    }.get(kind)
+
+
+def _bodies(op: dict[str, Any]) -> list[Any]:
+    content = op.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return []
+    ref = content["schema"]["$ref"].split("/")[-1]
+    props = SPEC["components"]["schemas"][ref].get("properties", {})
+    return ["{not json", [], "a string", {k: _wrong(v) for k, v in props.items()}]
+
+
+@pytest.fixture
+def ids() -> dict[str, Any]:
+    mall_id = mall_id_of("mall-ops-1")
+    shop_id = shop_id_of("shop-owner-1")
+    key = as_persona("mall-ops-1").post(
+        "/api-keys", {"name": "k", "scopes": ["shops:read"], "mall_id": mall_id}
+    )
+    app = MerchantApplication.objects.create(
+        mall_id=mall_id,
+        shop_name="x",
+        category="food",
+        contact_name="x",
+        contact_phone="13911112222",
+        licence_number="91440300MA5F000000",
+    )
+    floor = Floor.objects.filter(mall_id=mall_id).order_by("level").last()
+    assert floor is not None
+    return {
+        "mall_id": mall_id,
+        "shop_id": shop_id,
+        "floor_id": floor.pk,
+        "zone_id": Zone.objects.filter(floor=floor).first().pk,  # type: ignore[union-attr]
+        "facility_id": Facility.objects.filter(floor__mall_id=mall_id).first().pk,  # type: ignore[union-attr]
+        "application_id": app.pk,
+        "api_key_id": ApiKey.objects.get(pk=key.body["id"]).pk,
+        "purpose": "marketing_messages",
+    }
+
+
+@pytest.mark.parametrize(("method", "path", "op"), WRITES, ids=[f"{m} {p}" for m, p, _ in WRITES])
+def test_bad_bodies_are_4xx_problems_and_change_nothing(
+    method: str, path: str, op: dict[str, Any], ids: dict[str, Any]
+) -> None:
+    bodies = _bodies(op)
+    if not bodies:
+        pytest.skip("no request body")
+    url = path.removeprefix("/api/v1").format(**ids)
+    client = as_persona("admin")
+    client.get("/me")  # the token's last use is recorded now, not during the calls below
+    before = _fingerprint()
+    for body in bodies:
+        response = client.call(method, url, body)
+        assert 400 <= response.status < 500, (method, url, body, response.status, response.body)
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert response.body["status"] == response.status
+        assert response.body["code"]
+    assert _fingerprint() == before
+
+
+@pytest.mark.parametrize(("method", "path", "op"), WRITES, ids=[f"{m} {p}" for m, p, _ in WRITES])
+def test_non_numeric_ids_are_4xx(
+    method: str, path: str, op: dict[str, Any], ids: dict[str, Any]
+) -> None:
+    if "{" not in path:
+        pytest.skip("no path parameter")
+    url = path.removeprefix("/api/v1").format(**{k: "abc" for k in ids})
+    client = as_persona("admin")
+    client.get("/me")
+    before = _fingerprint()
+    response = client.call(method, url, {})
+    assert 400 <= response.status < 500, (method, url, response.status, response.body)
+    assert _fingerprint() == before
