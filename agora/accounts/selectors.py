@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agora.accounts.actor import Actor
@@ -78,14 +78,14 @@ def actor_for_api_key(key: ApiKey) -> Actor:
     )
 
 
-def _touch(model: type[ApiKey] | type[ApiToken], pk: int) -> None:
-    """Record the last use at most once a minute (a conditional UPDATE, no read)."""
+def _touch(row: ApiKey | ApiToken) -> None:
+    """Record the last use at most once a minute: no write at all when the stored time is
+    fresh, else one conditional UPDATE (concurrent requests don't pile up writes)."""
     now = timezone.now()
-    from django.db.models import Q
-
-    model.objects.filter(pk=pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
-    ).update(last_used_at=now)
+    if row.last_used_at is not None and now - row.last_used_at < LAST_USED_RESOLUTION:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    type(row).objects.filter(pk=row.pk).filter(stale).update(last_used_at=now)
 
 
 def user_for_bearer(token: str) -> User | None:
@@ -98,7 +98,7 @@ def user_for_bearer(token: str) -> User | None:
     )
     if row is None or not row.user.is_active:
         return None
-    _touch(ApiToken, row.pk)
+    _touch(row)
     return row.user
 
 
@@ -110,7 +110,7 @@ def api_key_for_secret(secret: str) -> ApiKey | None:
     )
     if row is None or not row.created_by.is_active:
         return None
-    _touch(ApiKey, row.pk)
+    _touch(row)
     return row
 
 
