@@ -168,7 +168,7 @@ def post_api_key(request: HttpRequest, payload: ApiKeyCreateIn):  # type: ignore
     key, secret = api_key_create(
         actor=actor_of(request),
         name=payload.name,
-        scopes=[str(s.value) for s in payload.scopes],
+        scopes=list(payload.scopes),
         shop_id=payload.shop_id,
         mall_id=payload.mall_id,
     )

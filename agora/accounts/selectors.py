@@ -114,6 +114,10 @@ def api_key_for_secret(secret: str) -> ApiKey | None:
     return row
 
 
+def active_user_with_phone(*, phone: str) -> User | None:
+    return User.objects.filter(phone=phone, is_active=True).first()
+
+
 def consent_granted(*, user: User | None, purpose: ConsentPurpose | str) -> bool:
     """THE consent check. Every module asks this before tracking or marketing to a person.
 

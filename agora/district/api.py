@@ -100,19 +100,14 @@ def get_floor(request: HttpRequest, floor_id: int):  # type: ignore[no-untyped-d
 def post_zone(request: HttpRequest, floor_id: int, payload: ZoneCreateIn):  # type: ignore[no-untyped-def]
     actor = _manager(request)
     floor = sel.access_floor(actor=actor, floor_id=floor_id, manage=True)
-    data = payload.model_dump()
-    data["kind"] = str(payload.kind.value)
-    return Status(201, layout.zone_create(actor=actor, floor=floor, **data))
+    return Status(201, layout.zone_create(actor=actor, floor=floor, **payload.model_dump()))
 
 
 @router.patch("/zones/{zone_id}", response=ZoneOut, operation_id="zone_update")
 def patch_zone(request: HttpRequest, zone_id: int, payload: ZoneUpdateIn):  # type: ignore[no-untyped-def]
     actor = _manager(request)
     zone = sel.access_zone(actor=actor, zone_id=zone_id, manage=True)
-    changes = payload.model_dump(exclude_unset=True)
-    if "kind" in changes and changes["kind"] is not None:
-        changes["kind"] = str(changes["kind"].value)
-    changes = {k: v for k, v in changes.items() if v is not None}
+    changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     return layout.zone_update(actor=actor, zone=zone, changes=changes)
 
 
@@ -129,9 +124,7 @@ def delete_zone(request: HttpRequest, zone_id: int):  # type: ignore[no-untyped-
 def post_facility(request: HttpRequest, floor_id: int, payload: FacilityCreateIn):  # type: ignore[no-untyped-def]
     actor = _manager(request)
     floor = sel.access_floor(actor=actor, floor_id=floor_id, manage=True)
-    data = payload.model_dump()
-    data["kind"] = str(payload.kind.value)
-    return Status(201, shops.facility_create(actor=actor, floor=floor, **data))
+    return Status(201, shops.facility_create(actor=actor, floor=floor, **payload.model_dump()))
 
 
 @router.delete("/facilities/{facility_id}", response={204: None}, operation_id="facility_delete")
@@ -167,10 +160,7 @@ def post_shop(request: HttpRequest, mall_id: int, payload: ShopCreateIn):  # typ
     actor = actor_of(request)
     actor.require_scope(ApiScope.SHOPS_WRITE)
     mall = sel.access_mall(actor=actor, mall_id=mall_id, manage=True)
-    data = payload.model_dump()
-    data["category"] = str(payload.category.value)
-    data["status"] = str(payload.status.value)
-    shop = shops.shop_create(actor=actor, mall=mall, **data)
+    shop = shops.shop_create(actor=actor, mall=mall, **payload.model_dump())
     return Status(201, _shop_out(sel.access_shop(actor=actor, shop_id=shop.pk)))
 
 
@@ -187,11 +177,6 @@ def patch_shop(request: HttpRequest, shop_id: int, payload: ShopUpdateIn):  # ty
     shop = sel.access_shop(actor=actor, shop_id=shop_id)
     actor.require_scope(ApiScope.SHOPS_WRITE)
     changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
-    for key in ("category", "status"):
-        if key in changes:
-            changes[key] = str(
-                changes[key].value if hasattr(changes[key], "value") else changes[key]
-            )
     shops.shop_update(actor=actor, shop=shop, changes=changes)
     return _shop_out(sel.access_shop(actor=actor, shop_id=shop_id))
 

@@ -13,7 +13,13 @@ from agora.accounts.actor import Actor
 from agora.accounts.choices import ApiScope, Role
 from agora.accounts.models import ApiKey, ApiToken, User
 from agora.accounts.selectors import secret_hash
-from agora.core.errors import NotAuthenticated, PermissionDenied, ValidationFailed, field_error
+from agora.core.errors import (
+    FieldError,
+    NotAuthenticated,
+    PermissionDenied,
+    ValidationFailed,
+    field_error,
+)
 from agora.core.services import audit_record, snapshot
 
 TOKEN_PREFIX = "agt_"  # noqa: S105 (a prefix, not a secret)
@@ -64,8 +70,6 @@ def api_key_create(
     if (shop_id is None) == (mall_id is None):
         errors.append(("shop_id", "give exactly one of shop_id or mall_id"))
     if errors:
-        from agora.core.errors import FieldError
-
         raise ValidationFailed(
             detail="the API key is not valid", errors=[FieldError(f, r) for f, r in errors]
         )
@@ -120,6 +124,3 @@ def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
         after=snapshot(key, ["revoked_at"]),
     )
     return key
-
-
-__all__ = ["api_key_create", "api_key_revoke", "api_token_create"]

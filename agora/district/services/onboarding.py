@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from agora.accounts.actor import Actor
 from agora.accounts.choices import Role
+from agora.accounts.selectors import active_user_with_phone
 from agora.accounts.services.sms_login import normalise_phone
 from agora.accounts.services.staff import role_grant, staff_user_create
 from agora.core.errors import Conflict, FieldError, ValidationFailed, field_error
@@ -88,8 +89,6 @@ def merchant_application_approve(
 ) -> Approval:
     """Create the shop in the requested units and its owner (the contact phone's existing
     account, or a new one whose one-time password is returned once)."""
-    from agora.accounts.models import User
-
     if application.status != ApplicationStatus.SUBMITTED:
         raise Conflict(detail=f"the application is already {application.status}")
     units = (
@@ -120,7 +119,7 @@ def merchant_application_approve(
             contact_email=application.contact_email,
             status="fitting_out",
         )
-        owner = User.objects.filter(phone=application.contact_phone, is_active=True).first()
+        owner = active_user_with_phone(phone=application.contact_phone)
         password = None
         if owner is None:
             password = secrets.token_urlsafe(9)
