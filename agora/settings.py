@@ -37,7 +37,11 @@ INSTALLED_APPS = [
     "agora.core",
     "agora.accounts",
     "agora.district",
+    "agora.members",
+    "agora.coupons",
+    "agora.points",
     "agora.portal",
+    "agora.console",
 ]
 
 MIDDLEWARE = [

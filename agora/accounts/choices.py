@@ -30,3 +30,5 @@ class ApiScope(models.TextChoices):
     DISTRICT_WRITE = "district:write", _("Change floors, zones and facilities")
     SHOPS_READ = "shops:read", _("Read shops")
     SHOPS_WRITE = "shops:write", _("Change shops")
+    LOYALTY_READ = "loyalty:read", _("Look up members, points and coupons at the till")
+    LOYALTY_WRITE = "loyalty:write", _("Earn and spend points, redeem and issue coupons")

@@ -89,6 +89,23 @@ class DemoResult:
     logins: list[DemoLogin] = field(default_factory=list)
 
 
+# Later modules add their demo data (members, points, coupons, ...) after the district is
+# built: each registers a step in its AppConfig.ready(); build_demo runs them in order.
+DemoStep = Callable[..., list[str]]
+_demo_steps: dict[str, DemoStep] = {}
+_demo_resets: dict[str, Callable[[], None]] = {}
+
+
+def register_demo_step(
+    name: str, step: DemoStep, *, reset: Callable[[], None] | None = None
+) -> None:
+    """``step(seed=, config=, district_id=, progress=)`` returns lines to print; ``reset()``
+    deletes the step's rows before demo_reset deletes the district (newest step first)."""
+    _demo_steps[name] = step
+    if reset is not None:
+        _demo_resets[name] = reset
+
+
 DEMO_PASSWORD = "agora-demo-2026"  # noqa: S105 (published demo password)
 
 
@@ -887,6 +904,10 @@ def build_demo(
             )
         say(f"accounts: {len(_staff_usernames(config.malls))} staff, {len(shoppers)} shoppers")
 
+    for step in _demo_steps.values():
+        with transaction.atomic():
+            step(seed=seed, config=config, district_id=district.pk, progress=say)
+
     zones = Zone.objects.filter(floor__mall__district=district)
     return DemoResult(
         district_id=district.pk,
@@ -1003,6 +1024,8 @@ def demo_reset() -> None:
     from django.contrib.sessions.models import Session
 
     with transaction.atomic():
+        for reset in reversed(list(_demo_resets.values())):
+            reset()
         for model in (
             AuditLog,
             IdempotencyRecord,

@@ -49,17 +49,20 @@ def menu_for(request: HttpRequest) -> list[MenuItem]:
     items = [MenuItem(str(_("Home")), reverse("portal:home"))]
     if actor.is_merchant:
         items.append(MenuItem(str(_("Merchant console")), reverse("portal:merchant-home")))
+        items.append(MenuItem(str(_("Members & coupons")), reverse("console:till")))
     if actor.is_operator or actor.is_admin:
         items += [
             MenuItem(str(_("District overview")), reverse("portal:ops-home")),
             MenuItem(str(_("Shop directory")), reverse("portal:ops-directory")),
             MenuItem(str(_("Merchant onboarding")), reverse("portal:ops-applications")),
+            MenuItem(str(_("Loyalty")), reverse("console:ops-loyalty")),
         ]
     if actor.is_government:
         items.append(MenuItem(str(_("Government")), reverse("portal:gov-home")))
     if actor.is_admin:
         items.append(MenuItem(str(_("Admin")), reverse("admin:index")))
     if actor.user is not None and not actor.is_staff_role:
+        items.append(MenuItem(str(_("Member card")), reverse("members:card")))
         items.append(MenuItem(str(_("My data & consents")), reverse("portal:my-data")))
     if actor.user is None:
         items.append(MenuItem(str(_("Open a shop")), reverse("portal:apply")))

@@ -1,0 +1,7 @@
+"""coupons API (being written)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["coupons"])

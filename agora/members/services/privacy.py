@@ -1,0 +1,2 @@
+def register_personal_data() -> None:
+    pass
