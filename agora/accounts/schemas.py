@@ -101,3 +101,6 @@ class PersonalDataOut(Schema):
     account: dict[str, Any]
     consents: list[dict[str, Any]]
     credentials: dict[str, Any]
+    membership: dict[str, Any] | None = None
+    points: dict[str, Any] | None = None
+    coupons: list[dict[str, Any]] | None = None

@@ -13,11 +13,13 @@ from agora.lib.pagination import BadCursor, Page, paginate
 MAX_LIMIT = 200
 
 
-def page_of(qs: QuerySet[Any], *, cursor: str | None, limit: int) -> Page:
+def page_of(
+    qs: QuerySet[Any], *, cursor: str | None, limit: int, newest_first: bool = False
+) -> Page:
     if limit < 1 or limit > MAX_LIMIT:
         raise field_error("limit", f"must be between 1 and {MAX_LIMIT}", "range")
     try:
-        return paginate(qs, cursor=cursor, limit=limit)
+        return paginate(qs, cursor=cursor, limit=limit, newest_first=newest_first)
     except BadCursor:
         raise field_error("cursor", "is not a cursor this API gave out", "cursor") from None
 

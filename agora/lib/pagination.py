@@ -38,11 +38,15 @@ class Page:
     next_cursor: str | None
 
 
-def paginate(qs: QuerySet[Any], *, cursor: str | None, limit: int) -> Page:
-    """Return up to ``limit`` rows of ``qs`` ordered by id, after the cursor."""
-    qs = qs.order_by("id")
+def paginate(
+    qs: QuerySet[Any], *, cursor: str | None, limit: int, newest_first: bool = False
+) -> Page:
+    """Return up to ``limit`` rows of ``qs`` ordered by id (descending when ``newest_first``:
+    histories, inboxes, wallets), after the cursor."""
+    qs = qs.order_by("-id" if newest_first else "id")
     if cursor:
-        qs = qs.filter(id__gt=decode_cursor(cursor))
+        after = decode_cursor(cursor)
+        qs = qs.filter(id__lt=after) if newest_first else qs.filter(id__gt=after)
     rows = list(qs[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]

@@ -61,6 +61,9 @@ class Member(models.Model):
     card_no = models.CharField(max_length=16, unique=True, help_text="16 digits, Luhn-checked")
     tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="members")
     tier_since = models.DateTimeField()
+    tier_reviewed_at = models.DateTimeField(
+        null=True, blank=True, help_text="last yearly review that kept the tier"
+    )
     birthday = models.DateField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=MemberStatus.choices, default=MemberStatus.ACTIVE

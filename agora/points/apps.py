@@ -11,3 +11,7 @@ class PointsConfig(AppConfig):
         from agora.points.demo import build_loyalty_demo, reset_loyalty_demo
 
         register_demo_step("loyalty", build_loyalty_demo, reset=reset_loyalty_demo)
+
+        from agora.points.services.privacy import register_personal_data
+
+        register_personal_data()

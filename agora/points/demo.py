@@ -198,6 +198,7 @@ def build_loyalty_demo(
             cap_fen=5000,
             scope_categories=["fashion"],
             total_stock=1000,
+            per_member_total=3,
             channels=[Channel.APP, Channel.POINTS],
         ),
     )
@@ -273,9 +274,11 @@ def build_loyalty_demo(
             member.birthday = date(1990, timezone.localdate().month, 1)
             member.save(update_fields=["birthday"])
         visits = 40 if i == 0 else rng.randrange(0, 14)
-        for v in range(visits):
+        # in time order, as a till would report them (tiers rise with the rolling spend)
+        days_ago = sorted((rng.uniform(1, 360) for _visit in range(visits)), reverse=True)
+        for v, ago in enumerate(days_ago):
             shop = rng.choice(open_shops)
-            at = now - timedelta(days=rng.uniform(1, 360), minutes=v)
+            at = now - timedelta(days=ago, minutes=v)
             amount = rng.choice([1800, 3500, 6800, 12900, 25800, 49900, 128000])
             points_earn(
                 actor=None,

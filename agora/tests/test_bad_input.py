@@ -12,7 +12,10 @@ from django.apps import apps
 from django.conf import settings
 
 from agora.accounts.models import ApiKey
+from agora.coupons.models import Coupon, CouponTemplate
 from agora.district.models import Facility, Floor, MerchantApplication, Zone
+from agora.members.models import Member, PhysicalCard
+from agora.points.models import EarningRule, ExchangeItem, LedgerTransaction
 from agora.testing.personas import as_persona, mall_id_of, shop_id_of
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +33,14 @@ def _fingerprint() -> list[Any]:
     """Every row of every Agora table (the SMALL demo keeps this cheap)."""
     out = []
     for model in apps.get_models():
-        if model._meta.app_label in {"core", "accounts", "district"}:
+        if model._meta.app_label in {
+            "core",
+            "accounts",
+            "district",
+            "members",
+            "coupons",
+            "points",
+        }:
             out.append((model._meta.label, list(model.objects.order_by("pk").values())))
     return out
 
@@ -82,6 +92,15 @@ def ids() -> dict[str, Any]:
         "application_id": app.pk,
         "api_key_id": ApiKey.objects.get(pk=key.body["id"]).pk,
         "purpose": "marketing_messages",
+        "district_id": floor.mall.district_id,
+        "member_id": Member.objects.order_by("id").first().pk,  # type: ignore[union-attr]
+        "card_id": PhysicalCard.objects.order_by("id").first().pk,  # type: ignore[union-attr]
+        "tag": "vip",
+        "item_id": ExchangeItem.objects.order_by("id").first().pk,  # type: ignore[union-attr]
+        "transaction_id": LedgerTransaction.objects.order_by("id").first().pk,  # type: ignore[union-attr]
+        "rule_id": EarningRule.objects.filter(active=True).first().pk,  # type: ignore[union-attr]
+        "template_id": CouponTemplate.objects.order_by("id").first().pk,  # type: ignore[union-attr]
+        "coupon_id": Coupon.objects.order_by("id").first().pk,  # type: ignore[union-attr]
     }
 
 

@@ -35,12 +35,19 @@ def _refuse(code: str, detail: str) -> ClaimRefused:
 
 
 def _bump_tally(template: CouponTemplate, member: Any, period: str, limit: int) -> bool:
-    ClaimTally.objects.get_or_create(template=template, member=member, period=period)
-    return bool(
-        ClaimTally.objects.filter(
-            template=template, member=member, period=period, count__lt=limit
-        ).update(count=F("count") + 1)
-    )
+    """Count one more claim for the member in the period, if it stays within ``limit``. The
+    conditional UPDATE decides; the row is created by the member's first claim."""
+    tally = ClaimTally.objects.filter(template=template, member=member, period=period)
+    if tally.filter(count__lt=limit).update(count=F("count") + 1):
+        return True
+    if tally.exists():
+        return False
+    try:
+        with transaction.atomic():
+            ClaimTally.objects.create(template=template, member=member, period=period, count=1)
+        return True
+    except IntegrityError:  # a concurrent first claim of the same member created it
+        return bool(tally.filter(count__lt=limit).update(count=F("count") + 1))
 
 
 def coupon_issue(

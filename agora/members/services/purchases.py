@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from agora.accounts.actor import Actor
@@ -78,15 +78,23 @@ def tier_upgrade(*, member: Member, now: datetime) -> Member:
     return member
 
 
+def _review_due(member: Member, now: datetime) -> bool:
+    last = max(member.tier_since, member.tier_reviewed_at or member.tier_since)
+    return last <= now - TIER_HOLD
+
+
 def tier_review(*, member: Member, now: datetime | None = None) -> Member:
-    """The yearly review: a member whose tier is older than a year and whose rolling spend is
-    below the tier's keep threshold drops to the best tier the spend still reaches."""
+    """The yearly review: once a year after reaching (or last keeping) a tier, a member whose
+    rolling spend is below the tier's keep threshold drops to the best tier the spend still
+    reaches; otherwise the tier is kept for another year."""
     when = now or timezone.now()
     tier_upgrade(member=member, now=when)
-    if member.tier_since > when - TIER_HOLD:
+    if not _review_due(member, when):
         return member
     spend = rolling_spend(member=member, now=when)
     if spend >= member.tier.keep_spend_fen:
+        member.tier_reviewed_at = when
+        member.save(update_fields=["tier_reviewed_at"])
         return member
     target = _tiers(member)[0]
     for tier in _tiers(member):
@@ -98,12 +106,13 @@ def tier_review(*, member: Member, now: datetime | None = None) -> Member:
 
 
 def tiers_review_all(*, district_id: int, now: datetime | None = None) -> int:
-    """Review every member of the district whose tier is over a year old (a daily job)."""
+    """Review every member of the district whose yearly review is due (a daily job)."""
     when = now or timezone.now()
     changed = 0
-    for member in Member.objects.select_related("tier").filter(
-        district_id=district_id, tier_since__lte=when - TIER_HOLD
-    ):
+    due = Q(tier_since__lte=when - TIER_HOLD) & (
+        Q(tier_reviewed_at=None) | Q(tier_reviewed_at__lte=when - TIER_HOLD)
+    )
+    for member in Member.objects.select_related("tier").filter(due, district_id=district_id):
         before = member.tier_id
         tier_review(member=member, now=when)
         changed += member.tier_id != before
@@ -139,4 +148,5 @@ def _change(member: Member, tier: Tier, spend: int, reason: str, now: datetime) 
     )
     member.tier = tier
     member.tier_since = now
-    member.save(update_fields=["tier", "tier_since"])
+    member.tier_reviewed_at = None
+    member.save(update_fields=["tier", "tier_since", "tier_reviewed_at"])

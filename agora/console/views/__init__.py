@@ -1,0 +1,1 @@
+"""Merchant till and operator loyalty console pages."""
