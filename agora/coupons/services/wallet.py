@@ -73,6 +73,10 @@ def coupon_issue(
         and template.valid_until <= when
     ):
         raise _refuse("expired", "this coupon has expired")
+    if template.issued >= template.total_stock:
+        # a cheap early answer for the crowd that arrives after a flash sale is over; the
+        # conditional UPDATE below is what keeps the count exact
+        raise _refuse("sold_out", "all of these coupons have been claimed")
     with transaction.atomic():
         if not _bump_tally(template, member, "total", template.per_member_total):
             raise _refuse("member_limit", f"at most {template.per_member_total} per member")
