@@ -31,7 +31,7 @@ from agora.district.selectors import (
 )
 from agora.lib.timeutil import SHANGHAI
 from agora.members.selectors import access_member, member_of_user
-from agora.members.services.codes import member_from_ticket
+from agora.members.services.codes import member_from_ticket, member_id_in_ticket
 from agora.members.services.membership import member_ensure
 from agora.points import selectors as sel
 from agora.points.schemas import (
@@ -131,6 +131,14 @@ def _moving(
         run=lambda: run(f"{owner}:{client_key}"),
     )
     return Status(status, out)
+
+
+def _till_body(body: dict[str, Any]) -> dict[str, Any]:
+    """What makes two till requests the same: the member, not the ticket's timestamp."""
+    ticket = body.pop("member_ticket", None)
+    if isinstance(ticket, str):
+        body["member_id"] = member_id_in_ticket(ticket) or ticket
+    return body
 
 
 def _txn_out(txn: LedgerTransaction) -> dict[str, Any]:
@@ -345,7 +353,7 @@ def post_earn(  # type: ignore[no-untyped-def]
         actor=actor,
         scope=f"POST /shops/{shop_id}/points/earn",
         key=idempotency_key,
-        body=payload.model_dump(mode="json"),
+        body=_till_body(payload.model_dump(mode="json")),
         run=run,
     )
 
@@ -378,7 +386,7 @@ def post_spend(  # type: ignore[no-untyped-def]
         actor=actor,
         scope=f"POST /shops/{shop_id}/points/spend",
         key=idempotency_key,
-        body=payload.model_dump(mode="json"),
+        body=_till_body(payload.model_dump(mode="json")),
         run=run,
     )
 

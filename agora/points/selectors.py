@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from agora.accounts.actor import Actor
@@ -95,7 +95,13 @@ def rules_of(
     )
     if mall_ids is not None:
         qs = qs.filter(Q(mall_id__in=mall_ids) | Q(mall=None, shop=None))
-    return qs.order_by("mall_id", "shop_id", "category", "id")
+    # district-wide rules first, then by mall and shop, the same on SQLite and PostgreSQL
+    return qs.order_by(
+        F("mall_id").asc(nulls_first=True),
+        F("shop_id").asc(nulls_first=True),
+        "category",
+        "id",
+    )
 
 
 def access_rule(*, actor: Actor, rule_id: int) -> EarningRule:

@@ -137,6 +137,17 @@ def member_from_ticket(*, ticket: str, shop_id: int) -> Member:
     return _usable(member)
 
 
+def member_id_in_ticket(ticket: str) -> int | None:
+    """The member a genuine ticket names, whatever its age (for idempotency: a till that
+    re-scans the member and retries with the same key makes the same request)."""
+    try:
+        data = signing.loads(ticket, salt=TICKET_SALT)
+    except signing.BadSignature:
+        return None
+    member_id = data.get("m") if isinstance(data, dict) else None
+    return member_id if isinstance(member_id, int) else None
+
+
 def member_codes_prune(*, now: datetime | None = None) -> int:
     """Forget used codes older than their acceptance window (a job); they can't come back."""
     current = _window(now or timezone.now())

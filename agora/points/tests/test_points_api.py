@@ -446,3 +446,29 @@ def test_settlement_nets_to_what_members_gained() -> None:
         "/districts/1/points-settlement?start=2026-02-01&end=2026-01-01"
     )
     assert bad.field_names() == ["end"]
+
+
+def test_a_retry_after_rescanning_the_member_replays_instead_of_conflicting() -> None:
+    """The till re-scans the member (a new ticket) and retries with the same key: same request."""
+    import time
+
+    shop_id = shop_id_of("shop-cashier-1")
+    member = _member()
+    cashier = as_persona("shop-cashier-1")
+    body = {"amount_fen": 5000, "reference": "R-RETRY"}
+    first = cashier.post(
+        f"/shops/{shop_id}/points/earn",
+        {**body, "member_ticket": member_ticket_make(member=member, shop_id=shop_id)},
+        headers={"Idempotency-Key": "retry-1"},
+    )
+    assert first.status == 201, first.body
+    time.sleep(1.1)  # the next ticket carries another timestamp
+    rescanned = member_ticket_make(member=member, shop_id=shop_id)
+    balance = points_balance(member=member)
+    again = cashier.post(
+        f"/shops/{shop_id}/points/earn",
+        {**body, "member_ticket": rescanned},
+        headers={"Idempotency-Key": "retry-1"},
+    )
+    assert (again.status, again.body) == (201, first.body)
+    assert points_balance(member=member) == balance
