@@ -1,26 +1,13 @@
 """Coupons are read-only in the admin: stock and redemptions move only through the services."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from agora.core.admin import ReadOnlyAdmin
 from agora.coupons.models import Coupon, CouponTemplate
 
 
-class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(CouponTemplate)
-class CouponTemplateAdmin(ReadOnly):
+class CouponTemplateAdmin(ReadOnlyAdmin):
     list_display = (
         "title",
         "kind",
@@ -36,7 +23,7 @@ class CouponTemplateAdmin(ReadOnly):
 
 
 @admin.register(Coupon)
-class CouponAdmin(ReadOnly):
+class CouponAdmin(ReadOnlyAdmin):
     list_display = ("code", "template", "member", "status", "claimed_at", "redeemed_at")
     list_filter = ("status",)
     search_fields = ("code", "member__card_no")

@@ -13,6 +13,7 @@ from agora.accounts.actor import Actor
 from agora.core.errors import NotFound
 from agora.coupons.choices import Channel, CouponStatus, Party, TemplateStatus
 from agora.coupons.models import Coupon, CouponTemplate
+from agora.district.selectors import district_ids_operated
 
 
 def coupon_centre(
@@ -55,11 +56,7 @@ def templates_managed(*, actor: Actor) -> QuerySet[CouponTemplate]:
     qs = CouponTemplate.objects.select_related("shop", "mall")
     if actor.is_admin:
         return qs
-    from agora.district.models import Mall
-
-    districts = set(
-        Mall.objects.filter(id__in=actor.operated_mall_ids).values_list("district_id", flat=True)
-    )
+    districts = district_ids_operated(actor=actor)
     return qs.filter(
         Q(mall_id__in=actor.operated_mall_ids, issuer=Party.MALL)
         | Q(mall=None, district_id__in=districts & set(actor.district_operator_ids))

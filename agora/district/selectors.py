@@ -131,14 +131,19 @@ def access_application(*, actor: Actor, application_id: int) -> MerchantApplicat
         raise NotFound(detail="application not found") from None
 
 
+def district_ids_operated(*, actor: Actor) -> set[int]:
+    """The districts in which the actor operates at least one mall."""
+    return set(
+        Mall.objects.filter(id__in=actor.operated_mall_ids).values_list("district_id", flat=True)
+    )
+
+
 def districts_visible(*, actor: Actor) -> QuerySet[District]:
     """Districts whose overview the actor may see: admin all, operators and government theirs."""
     if actor.is_admin:
         return District.objects.order_by("id")
     ids = set(actor.gov_district_ids) | set(actor.district_operator_ids)
-    ids |= set(
-        Mall.objects.filter(id__in=actor.operated_mall_ids).values_list("district_id", flat=True)
-    )
+    ids |= district_ids_operated(actor=actor)
     return District.objects.filter(id__in=ids).order_by("id")
 
 

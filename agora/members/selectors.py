@@ -11,6 +11,7 @@ from django.utils import timezone
 from agora.accounts.actor import Actor
 from agora.accounts.models import User
 from agora.core.errors import NotFound
+from agora.district.selectors import district_ids_operated
 from agora.members.choices import MessageDirection
 from agora.members.models import (
     BrandMembership,
@@ -33,11 +34,7 @@ def members_visible(*, actor: Actor) -> QuerySet[Member]:
     qs = Member.objects.select_related("tier", "user")
     if actor.is_admin:
         return qs
-    from agora.district.models import Mall
-
-    district_ids = set(
-        Mall.objects.filter(id__in=actor.operated_mall_ids).values_list("district_id", flat=True)
-    )
+    district_ids = district_ids_operated(actor=actor)
     return qs.filter(district_id__in=district_ids)
 
 

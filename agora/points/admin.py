@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from agora.core.admin import ReadOnlyAdmin
 from agora.points.models import (
     Campaign,
     EarningRule,
@@ -14,17 +15,6 @@ from agora.points.models import (
     LedgerTransaction,
     PointsScheme,
 )
-
-
-class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class EntryInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -38,7 +28,7 @@ class EntryInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(LedgerTransaction)
-class LedgerTransactionAdmin(ReadOnly):
+class LedgerTransactionAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "member", "points", "shop", "created_at")
     list_filter = ("kind",)
     search_fields = ("key", "reference", "member__card_no")
@@ -46,27 +36,27 @@ class LedgerTransactionAdmin(ReadOnly):
 
 
 @admin.register(LedgerAccount)
-class LedgerAccountAdmin(ReadOnly):
+class LedgerAccountAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "member", "mall", "shop")
     list_filter = ("kind",)
 
 
 @admin.register(EarningRule)
-class EarningRuleAdmin(ReadOnly):
+class EarningRuleAdmin(ReadOnlyAdmin):
     list_display = ("name", "mall", "shop", "category", "points_per_yuan", "funder", "active")
     list_filter = ("active", "funder")
 
 
 @admin.register(Campaign)
-class CampaignAdmin(ReadOnly):
+class CampaignAdmin(ReadOnlyAdmin):
     list_display = ("name", "mall", "multiplier", "starts_at", "ends_at")
 
 
 @admin.register(ExchangeItem)
-class ExchangeItemAdmin(ReadOnly):
+class ExchangeItemAdmin(ReadOnlyAdmin):
     list_display = ("title", "kind", "points_price", "stock", "issued", "active")
 
 
 @admin.register(PointsScheme)
-class PointsSchemeAdmin(ReadOnly):
+class PointsSchemeAdmin(ReadOnlyAdmin):
     list_display = ("district", "fen_per_point", "redeem_points_per_yuan", "expiry_rule")

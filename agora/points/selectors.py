@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from agora.accounts.actor import Actor
 from agora.core.errors import NotFound
+from agora.district.selectors import district_ids_operated
 from agora.points.choices import AccountKind
 from agora.points.models import (
     Campaign,
@@ -72,11 +73,7 @@ def transactions_visible(*, actor: Actor) -> QuerySet[LedgerTransaction]:
     qs = LedgerTransaction.objects.select_related("member", "shop", "mall")
     if actor.is_admin:
         return qs
-    from agora.district.models import Mall
-
-    districts = set(
-        Mall.objects.filter(id__in=actor.operated_mall_ids).values_list("district_id", flat=True)
-    )
+    districts = district_ids_operated(actor=actor)
     return qs.filter(district_id__in=districts)
 
 

@@ -96,8 +96,9 @@ def tier_review(*, member: Member, now: datetime | None = None) -> Member:
         member.tier_reviewed_at = when
         member.save(update_fields=["tier_reviewed_at"])
         return member
-    target = _tiers(member)[0]
-    for tier in _tiers(member):
+    tiers = _tiers(member)
+    target = tiers[0]
+    for tier in tiers:
         if tier.rank < member.tier.rank and spend >= tier.min_spend_fen:
             target = tier
     if target.pk != member.tier_id:
