@@ -141,6 +141,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 from agora.accounts.api import router as accounts_router  # noqa: E402
+from agora.checkout.api import router as checkout_router  # noqa: E402
 from agora.core.api import router as core_router  # noqa: E402
 from agora.coupons.api import router as coupons_router  # noqa: E402
 from agora.district.api import router as district_router  # noqa: E402
@@ -152,5 +153,6 @@ api.add_router("/v1/", accounts_router)
 api.add_router("/v1/", district_router)
 api.add_router("/v1/", members_router)
 api.add_router("/v1/", points_router)
+api.add_router("/v1/", checkout_router)
 api.add_router("/v1/", coupons_router)
 api.add_router("/v1/", core_router)

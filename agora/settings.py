@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "agora.members",
     "agora.coupons",
     "agora.points",
+    "agora.checkout",
     "agora.portal",
     "agora.console",
 ]
@@ -145,6 +146,33 @@ PASSWORD_HASHERS = env_list(
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ],
 )
+
+# --- payments (agora.checkout) -----------------------------------------------------------
+# The built-in sandbox takes every online method unless a real provider is configured; its
+# notifications are signed with this secret (HMAC-SHA256) like a real provider's.
+PAYMENT_SANDBOX_SECRET = env_str("PAYMENT_SANDBOX_SECRET", "agora-sandbox-" + SECRET_KEY[:24])
+PAYMENT_PROVIDERS: dict[str, dict[str, object]] = {
+    "sandbox": {
+        "class": "agora.checkout.providers.sandbox.SandboxProvider",
+        "secret": PAYMENT_SANDBOX_SECRET,
+        # chance that a notification is sent twice / only later by the delivery job
+        "duplicate_rate": float(env_str("PAYMENT_SANDBOX_DUPLICATE_RATE", "0.2")),
+        "late_rate": float(env_str("PAYMENT_SANDBOX_LATE_RATE", "0.1")),
+    },
+}
+PAYMENT_ROUTES = {
+    "wechat": env_str("PAYMENT_ROUTE_WECHAT", "sandbox"),
+    "alipay": env_str("PAYMENT_ROUTE_ALIPAY", "sandbox"),
+    "unionpay": env_str("PAYMENT_ROUTE_UNIONPAY", "sandbox"),
+    "ecny": env_str("PAYMENT_ROUTE_ECNY", "sandbox"),
+}
+# where providers post notifications: the public origin of this deployment
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+PAYMENT_TIMEOUT_MINUTES = env_int("PAYMENT_TIMEOUT_MINUTES", 15, minimum=1)
+PAYMENT_NOTICE_MAX_AGE_SECONDS = env_int("PAYMENT_NOTICE_MAX_AGE_SECONDS", 300, minimum=30)
+INVOICE_ISSUER = env_str("INVOICE_ISSUER", "agora.checkout.invoicing.LocalIssuer")
+INVOICE_SELLER_NAME = env_str("INVOICE_SELLER_NAME", "Agora 智慧商圈演示运营有限公司")
+INVOICE_SELLER_TAX_ID = env_str("INVOICE_SELLER_TAX_ID", "91110105MA01AGORA8")
 
 # --- i18n and time -----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

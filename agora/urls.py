@@ -17,6 +17,7 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("", include("agora.checkout.urls")),
     path("", include("agora.members.urls")),
     path("", include("agora.console.urls")),
     path("", include("agora.portal.urls")),

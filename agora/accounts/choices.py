@@ -32,3 +32,5 @@ class ApiScope(models.TextChoices):
     SHOPS_WRITE = "shops:write", _("Change shops")
     LOYALTY_READ = "loyalty:read", _("Look up members, points and coupons at the till")
     LOYALTY_WRITE = "loyalty:write", _("Earn and spend points, redeem and issue coupons")
+    ORDERS_READ = "orders:read", _("Read orders, payments and refunds")
+    ORDERS_WRITE = "orders:write", _("Create orders, take payments and refund")

@@ -16,6 +16,8 @@ class Movement(models.TextChoices):
     EXPIRE = "expire", _("Expired")
     ADJUST = "adjust", _("Adjusted")
     REVERSE = "reverse", _("Reversed")
+    CLAWBACK = "clawback", _("Taken back (refund)")
+    RETURN = "return", _("Given back (refund)")
 
 
 class Funder(models.TextChoices):

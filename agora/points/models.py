@@ -96,6 +96,14 @@ class LedgerTransaction(models.Model):
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
+    corrects = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="for a clawback or return: the earn or spend it partly undoes",
+    )
     points = models.BigIntegerField(help_text="the member's change: + earned, - spent")
     reason = models.CharField(max_length=200, blank=True)
     reference = models.CharField(max_length=64, blank=True)

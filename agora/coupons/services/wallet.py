@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from agora.accounts.actor import Actor
@@ -297,3 +297,30 @@ def coupons_expire(*, now: datetime | None = None) -> int:
     return Coupon.objects.filter(
         status=CouponStatus.ACTIVE, valid_until__lte=now or timezone.now()
     ).update(status=CouponStatus.EXPIRED)
+
+
+def coupon_restore(*, coupon: Coupon, reference: str, now: datetime | None = None) -> bool:
+    """Give back a coupon redeemed for ``reference`` (an order closed unpaid, or refunded in
+    full when its template says so): active again, or expired if its date has passed. Once:
+    a second call finds it no longer redeemed for that reference and returns False."""
+    when = now or timezone.now()
+    with transaction.atomic():
+        done = Coupon.objects.filter(
+            pk=coupon.pk, status=CouponStatus.REDEEMED, reference=reference
+        ).update(
+            status=Case(
+                When(valid_until__gt=when, then=Value(CouponStatus.ACTIVE)),
+                default=Value(CouponStatus.EXPIRED),
+            ),
+            redeemed_at=None,
+            redeemed_shop=None,
+            redeemed_by=None,
+            order_amount_fen=None,
+            discount_fen=None,
+            reference="",
+        )
+        if done:
+            CouponTemplate.objects.filter(pk=coupon.template_id, redeemed__gt=0).update(
+                redeemed=F("redeemed") - 1
+            )
+    return bool(done)

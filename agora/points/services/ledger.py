@@ -321,6 +321,11 @@ def points_reverse(
         account = lock_member(member=member)
         if LedgerTransaction.objects.filter(reverses=original).exists():
             raise Conflict(code="already_reversed", detail="this movement was already reversed")
+        if LedgerTransaction.objects.filter(corrects=original).exists():
+            raise Conflict(
+                code="partly_reversed",
+                detail="part of this movement was already undone by a refund",
+            )
         entries = list(LedgerEntry.objects.filter(transaction=original).select_related("account"))
         change = -sum(e.amount for e in entries if e.account_id == account.pk)
         balance = balance_of(account)
@@ -373,6 +378,99 @@ def points_reverse(
         return txn
 
     return run_once(key=key, payload=payload, body=body)
+
+
+def points_partial_reverse(
+    *,
+    actor: Actor | None,
+    original: LedgerTransaction,
+    points: int,
+    reason: str,
+    key: str,
+    allow_shortfall: bool = False,
+) -> LedgerTransaction | None:
+    """Undo ``points`` of an earn (a clawback) or of a spend (a return), as a refund does in
+    proportion. The corrections of one transaction never add up to more than it moved. A
+    clawback may find the member has spent the points: with ``allow_shortfall`` it takes what
+    is there (the transaction's ``points`` tells how much) instead of refusing. Returns None
+    when there is nothing to move."""
+    if original.kind not in (Movement.EARN, Movement.REDEEM):
+        raise Conflict(code="not_reversible", detail="only an earn or a spend is partly undone")
+    if points <= 0:
+        raise field_error("points", "must be positive", "range")
+    payload = {"op": "partial", "txn": original.pk, "points": points, "reason": reason}
+
+    def body() -> LedgerTransaction | None:
+        member = original.member
+        account = lock_member(member=member)
+        if LedgerTransaction.objects.filter(reverses=original).exists():
+            raise Conflict(code="already_reversed", detail="this movement was already reversed")
+        done = -int(
+            LedgerTransaction.objects.filter(corrects=original).aggregate(s=Sum("points"))["s"] or 0
+        )
+        moved = abs(original.points)
+        # corrections of an earn are negative, of a spend positive
+        room = moved - done if original.kind == Movement.EARN else moved + done
+        if points > room:
+            raise Conflict(
+                code="over_reversal",
+                detail=f"only {room} points of this movement are left to undo",
+                extra={"left": room},
+            )
+        entries = list(LedgerEntry.objects.filter(transaction=original).select_related("account"))
+        others = [e for e in entries if e.account_id != account.pk]
+        take = points
+        if original.kind == Movement.EARN:
+            balance = balance_of(account)
+            if balance < points:
+                if not allow_shortfall:
+                    raise insufficient(balance, points)
+                take = balance
+            if take == 0:
+                return None
+            legs = [Leg(account, -take)]
+            # the funders get their points back in proportion to what each paid in
+            left = take
+            for i, entry in enumerate(others):
+                share = left if i == len(others) - 1 else (-entry.amount * take) // moved
+                legs.append(Leg(entry.account, share))
+                left -= share
+            kind = Movement.CLAWBACK
+        else:
+            scheme = scheme_of(district_id=member.district_id)
+            expires = expiry_date(scheme=scheme, earned_on=timezone.localdate())
+            legs = [Leg(account, take, expires)]
+            left = take
+            for i, entry in enumerate(others):
+                share = left if i == len(others) - 1 else (entry.amount * take) // moved
+                legs.append(Leg(entry.account, -share))
+                left -= share
+            kind = Movement.RETURN
+        return post(
+            kind=kind,
+            key=key,
+            payload=payload,
+            member=member,
+            legs=legs,
+            mall_id=original.mall_id,
+            shop_id=original.shop_id,
+            corrects=original,
+            reason=reason[:200],
+            reference=original.reference,
+            actor=actor.user if actor else None,
+        )
+
+    previous = replayed(key=key, payload=payload)
+    if previous is not None:
+        return previous
+    try:
+        with transaction.atomic():
+            return body()
+    except IntegrityError:
+        previous = replayed(key=key, payload=payload)
+        if previous is None:
+            raise
+        return previous
 
 
 def expiring_amount(*, account: LedgerAccount, before: date) -> int:
