@@ -166,13 +166,11 @@ PAYMENT_ROUTES = {
     "unionpay": env_str("PAYMENT_ROUTE_UNIONPAY", "sandbox"),
     "ecny": env_str("PAYMENT_ROUTE_ECNY", "sandbox"),
 }
-# where providers post notifications: the public origin of this deployment
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 PAYMENT_TIMEOUT_MINUTES = env_int("PAYMENT_TIMEOUT_MINUTES", 15, minimum=1)
 PAYMENT_NOTICE_MAX_AGE_SECONDS = env_int("PAYMENT_NOTICE_MAX_AGE_SECONDS", 300, minimum=30)
 INVOICE_ISSUER = env_str("INVOICE_ISSUER", "agora.checkout.invoicing.LocalIssuer")
 INVOICE_SELLER_NAME = env_str("INVOICE_SELLER_NAME", "Agora 智慧商圈演示运营有限公司")
-INVOICE_SELLER_TAX_ID = env_str("INVOICE_SELLER_TAX_ID", "91110105MA01AGORA8")
+INVOICE_SELLER_TAX_ID = env_str("INVOICE_SELLER_TAX_ID", "91110105MA01C9GR8W")
 
 # --- i18n and time -----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -207,5 +205,8 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "python-alipay-sdk": {"level": "WARNING"},
     },
 }

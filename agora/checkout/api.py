@@ -211,8 +211,11 @@ def _actor(request: HttpRequest, scope: str) -> Actor:
     return actor
 
 
-def _order(actor: Actor, order_id: int, *, staff: bool) -> Any:
-    order = sel.access_order(actor=actor, order_id=order_id)
+def _order(actor: Actor, order_id: int, *, staff: bool, detail: bool = False) -> Any:
+    if detail:
+        order = sel.access_order(actor=actor, order_id=order_id)
+    else:
+        order = sel.access_order_brief(actor=actor, order_id=order_id)
     if staff:
         sel.require_staff(actor, order)
     else:
@@ -315,7 +318,7 @@ def _brief(o: Any) -> dict[str, Any]:
 @router.get("/orders/{order_id}", response=OrderOut, operation_id="order_get")
 def get_order(request: HttpRequest, order_id: int):  # type: ignore[no-untyped-def]
     actor = _actor(request, ApiScope.ORDERS_READ)
-    return order_out(_order(actor, order_id, staff=False))
+    return order_out(_order(actor, order_id, staff=False, detail=True))
 
 
 @router.post("/orders/{order_id}/member", response=OrderOut, operation_id="order_member_set")

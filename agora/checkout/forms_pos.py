@@ -16,8 +16,16 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from agora.checkout.choices import Method, OrderStatus, TitleKind
+from agora.checkout.choices import (
+    InvoiceKind,
+    Method,
+    OrderStatus,
+    PaymentStatus,
+    RefundStatus,
+    TitleKind,
+)
 
 MAX_LINE_NAME = 80
 MAX_QUANTITY = 9_999
@@ -199,7 +207,8 @@ class ApplyForm(PosForm):
     def scanned(self) -> list[str]:
         """Every coupon code of the order panel: those scanned before, then the new one."""
         seen: list[str] = []
-        for raw in [*self.data.getlist("codes"), self.cleaned_data.get("code") or ""]:
+        data: Any = self.data
+        for raw in [*data.getlist("codes"), self.cleaned_data.get("code") or ""]:
             text = raw.strip().upper()[:40]
             if text and text not in seen:
                 seen.append(text)
@@ -207,7 +216,8 @@ class ApplyForm(PosForm):
 
     def ticked(self) -> list[int]:
         out = []
-        for raw in self.data.getlist("coupon"):
+        data: Any = self.data
+        for raw in data.getlist("coupon"):
             if raw.isascii() and raw.isdigit() and len(raw) < 19:
                 out.append(int(raw))
         return out
@@ -224,7 +234,8 @@ METHOD_CHOICES = [
 
 
 def method_label(method: str) -> str:
-    return str(dict(METHOD_CHOICES).get(method, method))
+    labels: dict[str, Any] = dict(METHOD_CHOICES)
+    return str(labels.get(method, method))
 
 
 @dataclass(frozen=True)
@@ -317,8 +328,41 @@ class PayForm(PosForm):
         return data
 
 
+# --- statuses in words (own contexts: "Open" is also a shop's status elsewhere) ---------------
+ORDER_STATUS = {
+    OrderStatus.OPEN: pgettext_lazy("order status", "Open"),
+    OrderStatus.PENDING: pgettext_lazy("order status", "Awaiting payment"),
+    OrderStatus.PAID: pgettext_lazy("order status", "Paid"),
+    OrderStatus.PARTIALLY_REFUNDED: pgettext_lazy("order status", "Partly refunded"),
+    OrderStatus.REFUNDED: pgettext_lazy("order status", "Refunded"),
+    OrderStatus.CLOSED: pgettext_lazy("order status", "Cancelled"),
+}
+PAYMENT_STATUS = {
+    PaymentStatus.CREATED: pgettext_lazy("payment status", "Starting"),
+    PaymentStatus.PENDING: pgettext_lazy("payment status", "Awaiting payment"),
+    PaymentStatus.PAID: pgettext_lazy("payment status", "Paid"),
+    PaymentStatus.PARTIALLY_REFUNDED: pgettext_lazy("payment status", "Partly refunded"),
+    PaymentStatus.REFUNDED: pgettext_lazy("payment status", "Refunded"),
+    PaymentStatus.CLOSED: pgettext_lazy("payment status", "Closed"),
+    PaymentStatus.FAILED: pgettext_lazy("payment status", "Failed"),
+}
+REFUND_STATUS = {
+    RefundStatus.PROCESSING: pgettext_lazy("refund status", "Processing"),
+    RefundStatus.SUCCEEDED: pgettext_lazy("refund status", "Refunded"),
+    RefundStatus.FAILED: pgettext_lazy("refund status", "Failed"),
+}
+INVOICE_KIND = {
+    InvoiceKind.BLUE: pgettext_lazy("invoice kind", "Invoice"),
+    InvoiceKind.RED: pgettext_lazy("invoice kind", "Red-letter credit"),
+}
+
+
+def label(labels: dict[Any, Any], value: str) -> str:
+    return str(labels.get(value, value))
+
+
 # --- orders -----------------------------------------------------------------------------------
-STATUS_CHOICES = [("", _("Every status")), *OrderStatus.choices]
+STATUS_CHOICES = [("", _("Every status")), *ORDER_STATUS.items()]
 
 
 class OrdersFilterForm(PosForm):
@@ -345,7 +389,7 @@ class OrdersFilterForm(PosForm):
 class RefundForm(PosForm):
     attempt = AttemptField()
     amount = YuanField(label=_("Amount to refund (yuan)"), required=False, min_fen=0)
-    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+    reason = forms.CharField(label=_("Refund reason"), max_length=200, required=False)
 
 
 class InvoiceForm(PosForm):

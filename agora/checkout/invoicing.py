@@ -140,7 +140,7 @@ def _integer_capitals(number: int) -> str:
             emitted = True
         if group:
             out.append(_GROUP_UNITS[index])
-            pass  # a group's trailing zeros are not read
+            pending_zero = False  # a group's trailing zeros are not read
     return "".join(out)
 
 

@@ -64,6 +64,19 @@ def access_order(*, actor: Actor, order_id: int) -> Order:
     return order
 
 
+def access_order_brief(*, actor: Actor, order_id: int) -> Order:
+    """The order without its lines, payments and refunds (for actions that reload it)."""
+    order = (
+        orders_visible(actor=actor)
+        .select_related("shop__mall", "member__user", "member__tier")
+        .filter(pk=order_id)
+        .first()
+    )
+    if order is None:
+        raise NotFound(detail="order not found")
+    return order
+
+
 def is_staff_of(actor: Actor, order: Order) -> bool:
     """Shop staff, the mall's operators, an API key of the shop or mall, or an admin."""
     if actor.is_admin or actor.operates_mall(order.mall_id):

@@ -49,6 +49,7 @@ def menu_for(request: HttpRequest) -> list[MenuItem]:
     items = [MenuItem(str(_("Home")), reverse("portal:home"))]
     if actor.is_merchant:
         items.append(MenuItem(str(_("Merchant console")), reverse("portal:merchant-home")))
+        items.append(MenuItem(str(_("Till")), reverse("pos-home")))
         items.append(MenuItem(str(_("Members & coupons")), reverse("console:till")))
     if actor.is_operator or actor.is_admin:
         items += [
@@ -56,6 +57,7 @@ def menu_for(request: HttpRequest) -> list[MenuItem]:
             MenuItem(str(_("Shop directory")), reverse("portal:ops-directory")),
             MenuItem(str(_("Merchant onboarding")), reverse("portal:ops-applications")),
             MenuItem(str(_("Loyalty")), reverse("console:ops-loyalty")),
+            MenuItem(str(_("Payments")), reverse("ops-pay-payments")),
         ]
     if actor.is_government:
         items.append(MenuItem(str(_("Government")), reverse("portal:gov-home")))
@@ -63,6 +65,7 @@ def menu_for(request: HttpRequest) -> list[MenuItem]:
         items.append(MenuItem(str(_("Admin")), reverse("admin:index")))
     if actor.user is not None and not actor.is_staff_role:
         items.append(MenuItem(str(_("Member card")), reverse("members:card")))
+        items.append(MenuItem(str(_("My orders")), reverse("pay-my-orders")))
         items.append(MenuItem(str(_("My data & consents")), reverse("portal:my-data")))
     if actor.user is None:
         items.append(MenuItem(str(_("Open a shop")), reverse("portal:apply")))

@@ -12,8 +12,10 @@ from django.apps import apps
 from django.conf import settings
 
 from agora.accounts.models import ApiKey
+from agora.checkout.services.orders import LineSpec, order_create
+from agora.checkout.services.payments import PaymentSpec, order_submit
 from agora.coupons.models import Coupon, CouponTemplate
-from agora.district.models import Facility, Floor, MerchantApplication, Zone
+from agora.district.models import Facility, Floor, MerchantApplication, Shop, Zone
 from agora.members.models import Member, PhysicalCard
 from agora.points.models import EarningRule, ExchangeItem, LedgerTransaction
 from agora.testing.personas import as_persona, mall_id_of, shop_id_of
@@ -40,6 +42,7 @@ def _fingerprint() -> list[Any]:
             "members",
             "coupons",
             "points",
+            "checkout",
         }:
             out.append((model._meta.label, list(model.objects.order_by("pk").values())))
     return out
@@ -81,6 +84,13 @@ def ids() -> dict[str, Any]:
         contact_phone="13911112222",
         licence_number="91440300MA5F000000",
     )
+    order = order_create(
+        actor=None, shop=Shop.objects.get(pk=shop_id), lines=[LineSpec("拿铁", 1, 3600)]
+    )
+    paid = order_create(
+        actor=None, shop=Shop.objects.get(pk=shop_id), lines=[LineSpec("拿铁", 1, 3600)]
+    )
+    order_submit(actor=None, order=paid, payments=[PaymentSpec("cash", 3600)], key="bad-input")
     floor = Floor.objects.filter(mall_id=mall_id).order_by("level").last()
     assert floor is not None
     return {
@@ -101,6 +111,9 @@ def ids() -> dict[str, Any]:
         "rule_id": EarningRule.objects.filter(active=True).first().pk,  # type: ignore[union-attr]
         "template_id": CouponTemplate.objects.order_by("id").first().pk,  # type: ignore[union-attr]
         "coupon_id": Coupon.objects.order_by("id").first().pk,  # type: ignore[union-attr]
+        "order_id": paid.pk,
+        "number": order.number,
+        "payment_id": paid.payments.get().pk,
     }
 
 

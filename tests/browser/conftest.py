@@ -67,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env["PUBLIC_BASE_URL"] = url  # providers' QR codes and notifications point here
+    env["SITE_URL"] = url  # providers' QR codes and notifications point here
     log = tmp / "gunicorn.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

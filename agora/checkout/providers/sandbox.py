@@ -110,7 +110,7 @@ class SandboxProvider(Provider):
         if request.auth_code:
             self.settle(trade, now)
             return Started(provider_ref=trade.token, paid=True, provider_txn_id=trade.txn_id)
-        base = settings.PUBLIC_BASE_URL.rstrip("/")
+        base = settings.SITE_URL.rstrip("/")
         return Started(provider_ref=trade.token, code_url=f"{base}/sandbox/pay/{trade.token}/")
 
     def settle(self, trade: SandboxTrade, now: datetime) -> bool:

@@ -65,7 +65,7 @@ class PaymentSpec:
 
 
 def notify_url(provider: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/pay/notify/{provider}/"
+    return f"{settings.SITE_URL.rstrip('/')}/pay/notify/{provider}/"
 
 
 def _spec_errors(order: Order, specs: list[PaymentSpec]) -> list[FieldError]:
@@ -154,6 +154,10 @@ def order_submit(
             submit_key=key[:200],
         )
         if not won:
+            if key and Order.objects.filter(pk=order.pk, submit_key=key[:200]).exists():
+                # the same submission sent twice at once: the other one did it
+                order.refresh_from_db()
+                return order
             raise Conflict(code="order_not_open", detail="the order was already submitted")
         for oc in OrderCoupon.objects.filter(order=order).select_related("coupon"):
             coupon_redeem(

@@ -37,9 +37,8 @@ def pos_shop(actor: Actor, shop_id: int) -> Shop:
 def pos_order(actor: Actor, shop: Shop, order_id: int) -> Order:
     """An order of this shop, with its lines, coupons, payments, refunds and invoices."""
     order = visible(sel.access_order, actor=actor, order_id=order_id)
-    if order.shop_id != shop.pk:
+    if order.shop_id != shop.pk or not sel.is_staff_of(actor, order):
         raise Http404("order not found")
-    sel.require_staff(actor, order)
     return order
 
 
@@ -78,9 +77,7 @@ def _field_text(error: FieldError) -> str | None:
         if code == "step":
             return _("Use points in steps of %(step)s.") % {"step": _number(reason)}
         if code == "range" and "at most" in reason:
-            return _("At most %(points)s points can pay this order.") % {
-                "points": _number(reason)
-            }
+            return _("At most %(points)s points can pay this order.") % {"points": _number(reason)}
         if "member" in reason:
             return _("Points need a member: identify the member first.")
         return _("Enter a number of points, 0 or more.")
@@ -151,7 +148,9 @@ def pos_messages(exc: DomainError, *, context: str = "") -> list[str]:
         out = []
         for error in exc.errors:
             text = _field_text(error)
-            out.append(text if text else messages_for(DomainError(errors=[error]), context=context)[0])
+            out.append(
+                text if text else messages_for(DomainError(errors=[error]), context=context)[0]
+            )
         return out
     return messages_for(exc, context=context)
 
