@@ -81,14 +81,17 @@ def reachable(url: str, port: int) -> bool:
 
 def demo() -> None:
     install("base")
+    port = os.environ.get("PORT", "8000")
+    default_db = f"sqlite:///{ROOT / 'var' / 'demo.sqlite3'}"
     env = {
-        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'demo.sqlite3'}")
+        "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
+        # payment QR codes and provider notifications point at this origin
+        "SITE_URL": os.environ.get("SITE_URL", f"http://127.0.0.1:{port}"),
     }
     say("migrating the database")
     manage("migrate", "--noinput", "-v", "0", env=env)
     say("building the demo district (seed 42; skipped when it is already there)")
     manage("demo_district", "--seed", "42", "--if-empty", env=env)
-    port = os.environ.get("PORT", "8000")
     say(f"Agora is serving at http://127.0.0.1:{port}/  (Ctrl-C stops it)")
     print(
         f"    operator console http://127.0.0.1:{port}/ops/   API docs http://127.0.0.1:{port}/api/docs"
@@ -109,6 +112,8 @@ def demo() -> None:
             "--no-control-socket",
             "--env",
             f"DATABASE_URL={env['DATABASE_URL']}",
+            "--env",
+            f"SITE_URL={env['SITE_URL']}",
         ],
     )
 
