@@ -91,5 +91,11 @@ class Actor:
             raise NotAuthenticated(detail="sign in first")
         return self.user
 
+    def idempotency_owner(self) -> str:
+        """Whose idempotency keys these are: the API key's system, or the signed-in user."""
+        if self.api_key is not None:
+            return f"key:{self.api_key.pk}"
+        return f"user:{self.require_user().pk}"
+
 
 ANONYMOUS = Actor(user=None)

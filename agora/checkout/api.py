@@ -227,12 +227,6 @@ def _fresh(actor: Actor, order_id: int) -> dict[str, Any]:
     return order_out(sel.access_order(actor=actor, order_id=order_id))
 
 
-def _owner(actor: Actor) -> str:
-    if actor.api_key is not None:
-        return f"key:{actor.api_key.pk}"
-    return f"user:{actor.require_user().pk}"
-
-
 def _require_key(key: str | None) -> str:
     if not key:
         raise field_error("Idempotency-Key", "this request needs an idempotency key", "required")
@@ -264,7 +258,7 @@ def post_order(  # type: ignore[no-untyped-def]
     if actor.api_key is None and not actor.has_shop_role(shop.pk):
         raise PermissionDenied(detail="only the shop's staff take orders at its till")
     member = _resolve_member(shop, payload.member_code, payload.member_phone)
-    key = f"{_owner(actor)}:{idempotency_key}" if idempotency_key else None
+    key = f"{actor.idempotency_owner()}:{idempotency_key}" if idempotency_key else None
     order = orders.order_create(
         actor=actor,
         shop=shop,
@@ -380,7 +374,7 @@ def post_submit(  # type: ignore[no-untyped-def]
     payments must add up to what is payable."""
     actor = _actor(request, ApiScope.ORDERS_WRITE)
     order = _order(actor, order_id, staff=False)
-    key = f"{_owner(actor)}:{_require_key(idempotency_key)}"
+    key = f"{actor.idempotency_owner()}:{_require_key(idempotency_key)}"
     specs = [
         payments.PaymentSpec(
             method=p.method,
@@ -434,7 +428,7 @@ def post_refund(  # type: ignore[no-untyped-def]
         order=order,
         amount_fen=payload.amount_fen,
         reason=payload.reason,
-        key=f"{_owner(actor)}:{_require_key(idempotency_key)}",
+        key=f"{actor.idempotency_owner()}:{_require_key(idempotency_key)}",
     )
     return Status(201, refund_out(refund, order.number))
 

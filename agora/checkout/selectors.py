@@ -15,7 +15,6 @@ from agora.checkout.models import (
     Payment,
     PaymentNotice,
     ReconciliationRun,
-    SandboxTrade,
 )
 from agora.core.errors import NotFound, PermissionDenied
 
@@ -165,10 +164,3 @@ def notices_recent(*, providers: list[str] | None = None) -> QuerySet[PaymentNot
 
 def runs_recent() -> QuerySet[ReconciliationRun]:
     return ReconciliationRun.objects.prefetch_related("mismatches")
-
-
-def sandbox_trade_of(*, token: str) -> SandboxTrade:
-    trade = SandboxTrade.objects.filter(token=token).first()
-    if trade is None:
-        raise NotFound(detail="no such sandbox payment")
-    return trade

@@ -62,7 +62,8 @@ def audit_record(
     )
 
 
-def _body_hash(body: Any) -> str:
+def body_hash(body: Any) -> str:
+    """The SHA-256 of a request body in canonical JSON: what makes two requests the same."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -86,7 +87,7 @@ def idempotent_run(
         return run()
     if len(key) > 255:
         raise field_error("Idempotency-Key", "must be at most 255 characters")
-    digest = _body_hash(body)
+    digest = body_hash(body)
 
     def stored() -> tuple[int, Any] | None:
         row = IdempotencyRecord.objects.filter(owner=owner, scope=scope, key=key).first()

@@ -97,13 +97,6 @@ def _me(request: HttpRequest) -> Member:
     return member
 
 
-def _owner(actor: Actor) -> str:
-    if actor.api_key is not None:
-        return f"key:{actor.api_key.pk}"
-    user = actor.require_user()
-    return f"user:{user.pk}"
-
-
 def _require_key(key: str | None) -> str:
     if not key:
         raise field_error(
@@ -122,7 +115,7 @@ def _moving(
 ) -> Status:
     """Run a points movement once per caller and key: ``run`` gets the namespaced ledger key."""
     client_key = _require_key(key)
-    owner = _owner(actor)
+    owner = actor.idempotency_owner()
     status, out = idempotent_run(
         owner=owner,
         scope=scope,

@@ -12,10 +12,9 @@ subtotal, and discounts together never exceed it."""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import math
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +25,7 @@ from agora.accounts.actor import Actor
 from agora.checkout.choices import Channel, OrderStatus
 from agora.checkout.models import Order, OrderCoupon, OrderLine
 from agora.core.errors import Conflict, FieldError, NotFound, ValidationFailed, field_error
+from agora.core.services import body_hash
 from agora.coupons.choices import CouponKind, CouponStatus, Party
 from agora.coupons.models import Coupon
 from agora.coupons.selectors import wallet_usable
@@ -92,12 +92,6 @@ def _line_errors(lines: list[LineSpec]) -> list[FieldError]:
     return errors
 
 
-def _hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(
-        json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
-    ).hexdigest()
-
-
 def order_create(
     *,
     actor: Actor | None,
@@ -131,7 +125,7 @@ def order_create(
     if key:
         previous = Order.objects.filter(key=key).first()
         if previous is not None:
-            if previous.request_hash != _hash(payload):
+            if previous.request_hash != body_hash(payload):
                 raise Conflict(code="idempotency_key_reused", detail="key used for another order")
             return previous
     subtotal = sum(ln.quantity * ln.unit_price_fen for ln in lines)
@@ -149,7 +143,7 @@ def order_create(
                     subtotal_fen=subtotal,
                     payable_fen=subtotal,
                     key=key or None,
-                    request_hash=_hash(payload) if key else "",
+                    request_hash=body_hash(payload) if key else "",
                     note=note.strip(),
                     created_by=actor.user if actor else None,
                     created_at=when,
@@ -223,7 +217,6 @@ class Quote:
     points_fen: int
     payable_fen: int
     points_to_earn: int
-    problems: list[FieldError] = field(default_factory=list)
 
     @property
     def chosen(self) -> list[Coupon]:
@@ -324,7 +317,6 @@ def checkout_quote(
             reason = "already used"
         checked.append((c, verdict.applies, verdict.discount_fen, reason))
     usable = [(c, d) for c, ok, d, _ in checked if ok and d > 0]
-    problems: list[FieldError] = []
     if coupon_ids is not None:
         wanted = set(coupon_ids)
         unknown = wanted - set(candidates)
@@ -361,7 +353,7 @@ def checkout_quote(
     per_yuan = scheme.redeem_points_per_yuan
     balance = balance_of(member_account(member=order.member)) if order.member else 0
     after_coupons = subtotal - discount
-    step = per_yuan // _gcd(per_yuan, 100)  # points that make a whole fen
+    step = per_yuan // math.gcd(per_yuan, 100)  # points that make a whole fen
     points_max = min(balance, after_coupons * per_yuan // 100) // step * step
     if points:
         if order.member is None:
@@ -392,14 +384,7 @@ def checkout_quote(
         points_fen=points_fen,
         payable_fen=payable,
         points_to_earn=to_earn,
-        problems=problems,
     )
-
-
-def _gcd(a: int, b: int) -> int:
-    while b:
-        a, b = b, a % b
-    return a
 
 
 def order_apply(

@@ -393,10 +393,22 @@ def order_close(
     return order
 
 
-def _release(order: Order, when: datetime) -> None:
-    for oc in OrderCoupon.objects.filter(order=order, redeemed=True).select_related("coupon"):
+def coupons_give_back(*, order: Order, when: datetime, on_refund: bool = False) -> int:
+    """Give back the coupons the order redeemed (on a refund, only those whose template says
+    so); returns how many came back."""
+    rows = OrderCoupon.objects.filter(order=order, redeemed=True).select_related("coupon")
+    if on_refund:
+        rows = rows.filter(coupon__template__restore_on_refund=True)
+    restored = 0
+    for oc in rows:
         if coupon_restore(coupon=oc.coupon, reference=order.number, now=when):
             OrderCoupon.objects.filter(pk=oc.pk).update(redeemed=False, restored_at=when)
+            restored += 1
+    return restored
+
+
+def _release(order: Order, when: datetime) -> None:
+    coupons_give_back(order=order, when=when)
     if order.spend_txn_id:
         spend = LedgerTransaction.objects.get(pk=order.spend_txn_id)
         points_reverse(

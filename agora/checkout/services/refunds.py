@@ -11,8 +11,6 @@ spend. A red-letter invoice follows when the order was invoiced."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -23,13 +21,13 @@ from django.utils import timezone
 
 from agora.accounts.actor import Actor
 from agora.checkout.choices import OrderStatus, PaymentStatus, RefundStatus
-from agora.checkout.models import Order, OrderCoupon, Payment, Refund, RefundPart
+from agora.checkout.models import Order, Payment, Refund, RefundPart
 from agora.checkout.providers import provider_named
 from agora.checkout.providers.base import ProviderError, RefundRequest
 from agora.checkout.services.orders import new_number
+from agora.checkout.services.payments import coupons_give_back
 from agora.core.errors import Conflict, IdempotencyKeyReused, field_error
-from agora.core.services import audit_record
-from agora.coupons.services.wallet import coupon_restore
+from agora.core.services import audit_record, body_hash
 from agora.members.services.purchases import purchase_reverse
 from agora.points.models import LedgerTransaction
 from agora.points.services.ledger import points_partial_reverse
@@ -39,15 +37,11 @@ log = logging.getLogger("agora.checkout")
 REFUNDABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
 
 
-def _hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
 def _replay(key: str, payload: dict[str, Any]) -> Refund | None:
     previous = Refund.objects.filter(key=key).first()
     if previous is None:
         return None
-    if previous.request_hash != _hash(payload):
+    if previous.request_hash != body_hash(payload):
         raise IdempotencyKeyReused(detail="this idempotency key was used for another refund")
     return previous
 
@@ -129,7 +123,7 @@ def _reserve(
             order=order,
             number=new_number("R", when, 10),
             key=key,
-            request_hash=_hash(payload),
+            request_hash=body_hash(payload),
             amount_fen=amount_fen,
             reason=reason,
             status=RefundStatus.PROCESSING,
@@ -248,12 +242,7 @@ def _follow(actor: Actor | None, refund: Refund, when: datetime) -> None:
                 returned = txn.points if txn else 0
         restored = 0
         if full:
-            for oc in OrderCoupon.objects.filter(
-                order=order, redeemed=True, coupon__template__restore_on_refund=True
-            ).select_related("coupon"):
-                if coupon_restore(coupon=oc.coupon, reference=order.number, now=when):
-                    OrderCoupon.objects.filter(pk=oc.pk).update(redeemed=False, restored_at=when)
-                    restored += 1
+            restored = coupons_give_back(order=order, when=when, on_refund=True)
             if order.earn_txn_id:
                 earn = LedgerTransaction.objects.select_related("purchase").get(
                     pk=order.earn_txn_id

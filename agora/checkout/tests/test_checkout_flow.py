@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agora.checkout.models import Order, Payment, PaymentNotice, Refund, SandboxNotice, SandboxTrade
-from agora.checkout.services.payments import orders_close_expired
+from agora.checkout.providers import provider_named
+from agora.checkout.services.payments import notice_receive, orders_close_expired
 from agora.checkout.services.sandbox import sandbox_deliver_due, sandbox_pay
 from agora.coupons.models import Coupon, CouponTemplate
 from agora.coupons.services.wallet import coupon_claim
@@ -231,5 +232,35 @@ def test_unpaid_order_times_out_after_asking_the_provider_and_gives_everything_b
     assert points_balance(member=member) == before
     trade = SandboxTrade.objects.get(out_trade_no=f"{closed.number}1")
     assert trade.state == "closed"
-    # a notification after the close is acknowledged and changes nothing
     assert SandboxNotice.objects.count() == 0
+    # the provider took the money after all (after the close): the notification is
+    # acknowledged, logged as after_close, and the closed order stays closed and unpaid
+    SandboxTrade.objects.filter(pk=trade.pk).update(state="paid", paid_at=later, txn_id="SBXLATE1")
+    trade.refresh_from_db()
+    headers, body = provider_named("sandbox").notification(trade, later)  # type: ignore[attr-defined]
+    received = notice_receive(provider_name="sandbox", headers=headers, body=body, now=later)
+    assert (received.verdict, received.status) == ("after_close", 200)
+    closed.refresh_from_db()
+    assert (closed.status, closed.paid_fen, closed.points_earned) == ("closed", 0, 0)
+    assert points_balance(member=member) == before
+
+
+def test_another_shops_cashier_gets_404_and_changes_nothing() -> None:
+    till = as_persona(CASHIER)
+    order = _order(till, [{"name": "美式", "quantity": 1, "unit_price_fen": 2800}])
+    till.post(
+        f"/orders/{order['id']}/submit",
+        {"payments": [{"method": "cash", "amount_fen": 2800}]},
+        **_key("own-1"),
+    )
+    other = as_persona("shop-cashier-2")
+    oid = order["id"]
+    assert other.get(f"/orders/{oid}").status == 404
+    r = other.post(
+        f"/orders/{oid}/refunds", {"amount_fen": 2800, "reason": "不是我的"}, **_key("x")
+    )
+    assert r.status == 404
+    assert other.post(f"/orders/{oid}/cancel", {}).status == 404
+    after = Order.objects.get(pk=oid)
+    assert (after.status, after.refunded_fen) == ("paid", 0)
+    assert not Refund.objects.filter(order_id=oid).exists()

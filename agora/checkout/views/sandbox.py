@@ -7,15 +7,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from agora.checkout import selectors as sel
-from agora.checkout.services.sandbox import sandbox_pay
+from agora.checkout.services.sandbox import sandbox_pay, sandbox_trade
 from agora.core.errors import Conflict, NotFound
 
 
 @require_http_methods(["GET", "POST"])
 def sandbox_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        trade = sel.sandbox_trade_of(token=token)
+        trade = sandbox_trade(token=token)
     except NotFound:
         return render(request, "checkout/sandbox_pay.html", {"missing": True}, status=404)
     error = ""

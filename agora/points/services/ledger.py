@@ -6,8 +6,6 @@ movement that takes points away, so concurrent spends never overdraw it."""
 from __future__ import annotations
 
 import calendar
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,6 +17,7 @@ from django.utils import timezone
 from agora.accounts.actor import Actor
 from agora.core.errors import Conflict, IdempotencyKeyReused, field_error
 from agora.core.services import audit_record
+from agora.core.services import body_hash as request_hash
 from agora.points.choices import AccountKind, ExpiryRule, Movement
 from agora.points.models import LedgerAccount, LedgerEntry, LedgerTransaction, PointsScheme
 
@@ -105,12 +104,6 @@ def expiry_date(*, scheme: PointsScheme, earned_on: date) -> date | None:
 
 
 # --- posting ------------------------------------------------------------------------------
-def request_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(
-        json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
-    ).hexdigest()
-
-
 def replayed(*, key: str, payload: dict[str, Any]) -> LedgerTransaction | None:
     """The transaction already posted under ``key`` (same request), or None. The same key with
     another request is a 409."""
