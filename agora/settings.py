@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "agora.coupons",
     "agora.points",
     "agora.checkout",
+    "agora.navigation",
     "agora.portal",
     "agora.console",
 ]

@@ -18,6 +18,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("", include("agora.checkout.urls")),
+    path("", include("agora.navigation.urls_route")),
+    path("", include("agora.navigation.urls_app")),
     path("", include("agora.members.urls")),
     path("", include("agora.console.urls")),
     path("", include("agora.portal.urls")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -118,12 +119,21 @@ def active_user_with_phone(*, phone: str) -> User | None:
     return User.objects.filter(phone=phone, is_active=True).first()
 
 
-def consent_granted(*, user: User | None, purpose: ConsentPurpose | str) -> bool:
+SESSION_CONSENT_PREFIX = "consent:"
+
+
+def consent_granted(
+    *, user: User | None, purpose: ConsentPurpose | str, session: Any = None
+) -> bool:
     """THE consent check. Every module asks this before tracking or marketing to a person.
 
     True only if the newest record for the purpose is a grant; no record means no consent.
+    A visitor who is not signed in can grant a purpose for their browser session only
+    (``consent_set_session``); pass their ``session`` to honour it.
     """
-    if user is None or user.pk is None or user.anonymised_at is not None:
+    if user is None or user.pk is None:
+        return bool(session is not None and session.get(SESSION_CONSENT_PREFIX + str(purpose)))
+    if user.anonymised_at is not None:
         return False
     latest = (
         ConsentRecord.objects.filter(user_id=user.pk, purpose=str(purpose))

@@ -22,6 +22,11 @@ class District(models.Model):
     name = models.CharField(max_length=80)
     code = models.SlugField(max_length=40, unique=True)
     city = models.CharField(max_length=40)
+    geometry_version = models.PositiveIntegerField(
+        default=0,
+        help_text="bumped by every change to floors, zones, facilities, shop units "
+        "or navigation links: the walkable network is rebuilt when it moves",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

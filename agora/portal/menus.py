@@ -46,7 +46,10 @@ def role_names(actor: Actor) -> list[str]:
 
 def menu_for(request: HttpRequest) -> list[MenuItem]:
     actor = request_actor(request)
-    items = [MenuItem(str(_("Home")), reverse("portal:home"))]
+    items = [
+        MenuItem(str(_("Home")), reverse("portal:home")),
+        MenuItem(str(_("Indoor navigation")), reverse("nav-route")),
+    ]
     if actor.is_merchant:
         items.append(MenuItem(str(_("Merchant console")), reverse("portal:merchant-home")))
         items.append(MenuItem(str(_("Till")), reverse("pos-home")))
@@ -58,6 +61,7 @@ def menu_for(request: HttpRequest) -> list[MenuItem]:
             MenuItem(str(_("Merchant onboarding")), reverse("portal:ops-applications")),
             MenuItem(str(_("Loyalty")), reverse("console:ops-loyalty")),
             MenuItem(str(_("Payments")), reverse("ops-pay-payments")),
+            MenuItem(str(_("Navigation")), reverse("nav-ops")),
         ]
     if actor.is_government:
         items.append(MenuItem(str(_("Government")), reverse("portal:gov-home")))

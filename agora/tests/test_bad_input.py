@@ -11,12 +11,14 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 
-from agora.accounts.models import ApiKey
+from agora.accounts.actor import Actor
+from agora.accounts.models import ApiKey, User
 from agora.checkout.services.orders import LineSpec, order_create
 from agora.checkout.services.payments import PaymentSpec, order_submit
 from agora.coupons.models import Coupon, CouponTemplate
 from agora.district.models import Facility, Floor, MerchantApplication, Shop, Zone
 from agora.members.models import Member, PhysicalCard
+from agora.navigation.services.closures import closure_create
 from agora.points.models import EarningRule, ExchangeItem, LedgerTransaction
 from agora.testing.personas import as_persona, mall_id_of, shop_id_of
 
@@ -43,6 +45,7 @@ def _fingerprint() -> list[Any]:
             "coupons",
             "points",
             "checkout",
+            "navigation",
         }:
             out.append((model._meta.label, list(model.objects.order_by("pk").values())))
     return out
@@ -93,6 +96,11 @@ def ids() -> dict[str, Any]:
     order_submit(actor=None, order=paid, payments=[PaymentSpec("cash", 3600)], key="bad-input")
     floor = Floor.objects.filter(mall_id=mall_id).order_by("level").last()
     assert floor is not None
+    closure = closure_create(
+        actor=Actor(user=User.objects.get(username="admin"), is_admin=True),
+        zone_id=Zone.objects.filter(floor=floor, kind="corridor").first().pk,  # type: ignore[union-attr]
+        reason="bad-input sweep",
+    )
     return {
         "mall_id": mall_id,
         "shop_id": shop_id,
@@ -114,6 +122,8 @@ def ids() -> dict[str, Any]:
         "order_id": paid.pk,
         "number": order.number,
         "payment_id": paid.payments.get().pk,
+        "closure_id": closure.pk,
+        "code": "mixc-1f",
     }
 
 

@@ -36,6 +36,14 @@ def consent_set(
     )
 
 
+def consent_set_session(*, session: Any, purpose: str, granted: bool) -> None:
+    """A visitor who is not signed in grants or withdraws a purpose for this browser session
+    (nothing is stored about them; the session ends with the browser)."""
+    if purpose not in ConsentPurpose.values:
+        raise field_error("purpose", f"must be one of {', '.join(ConsentPurpose.values)}", "enum")
+    session[f"consent:{purpose}"] = bool(granted)
+
+
 def _account_section(user: User) -> dict[str, Any]:
     return {
         "id": user.pk,

@@ -14,6 +14,7 @@ from agora.core.errors import Conflict, FieldError, ValidationFailed, field_erro
 from agora.core.services import audit_record, snapshot
 from agora.district.choices import ZoneKind
 from agora.district.models import Floor, Mall, Zone
+from agora.district.services.geometry import geometry_touch
 from agora.lib import geometry
 
 ZONE_FIELDS = ["kind", "name", "code", "polygon", "area_m2"]
@@ -39,6 +40,7 @@ def floor_create(
         floor = Floor.objects.create(
             mall=mall, level=level, name=name, outline=outline, width_m=maxx, depth_m=maxy
         )
+        geometry_touch(mall_id=mall.pk)
         audit_record(
             actor=actor,
             action="floor.create",
@@ -82,6 +84,7 @@ def zone_create(
                 polygon=polygon,
                 area_m2=round(poly.area, 2),
             )
+            geometry_touch(mall_id=floor.mall_id)
             audit_record(
                 actor=actor,
                 action="zone.create",
@@ -114,6 +117,7 @@ def zone_update(*, actor: Actor, zone: Zone, changes: dict[str, Any]) -> Zone:
     try:
         with transaction.atomic():
             zone.save()
+            geometry_touch(mall_id=zone.floor.mall_id)
             audit_record(
                 actor=actor,
                 action="zone.update",
@@ -131,6 +135,7 @@ def zone_delete(*, actor: Actor, zone: Zone) -> None:
     if hasattr(zone, "occupancy"):
         raise Conflict(detail="the unit is occupied by a shop; move the shop first")
     with transaction.atomic():
+        geometry_touch(mall_id=zone.floor.mall_id)
         audit_record(
             actor=actor,
             action="zone.delete",
@@ -187,4 +192,7 @@ def floor_zones_import(*, floor: Floor, zones: Sequence[dict[str, Any]]) -> list
         )
         for i, z in enumerate(zones)
     ]
-    return Zone.objects.bulk_create(rows)
+    with transaction.atomic():
+        created = Zone.objects.bulk_create(rows)
+        geometry_touch(mall_id=floor.mall_id)
+    return created

@@ -13,6 +13,7 @@ from agora.core.errors import Conflict, PermissionDenied, field_error
 from agora.core.services import audit_record, snapshot
 from agora.district.choices import ShopCategory, ShopStatus, ZoneKind
 from agora.district.models import Facility, Floor, Mall, Shop, ShopUnit, Zone
+from agora.district.services.geometry import geometry_touch
 from agora.lib.pinyin import search_keys
 
 SHOP_FIELDS = [
@@ -106,6 +107,7 @@ def shop_create(
                 ShopUnit.objects.bulk_create([ShopUnit(shop=shop, zone=u) for u in units])
         except IntegrityError:
             raise Conflict(detail="a unit was taken by another shop meanwhile") from None
+        geometry_touch(mall_id=mall.pk)
         if audit:
             audit_record(
                 actor=actor,
@@ -155,6 +157,7 @@ def shop_update(*, actor: Actor, shop: Shop, changes: dict[str, Any]) -> Shop:
             except IntegrityError:
                 raise Conflict(detail="a unit was taken by another shop meanwhile") from None
         after_units = sorted(ShopUnit.objects.filter(shop=shop).values_list("zone_id", flat=True))
+        geometry_touch(mall_id=shop.mall_id)
         audit_record(
             actor=actor,
             action="shop.update",
@@ -185,6 +188,7 @@ def facility_create(
         facility = Facility.objects.create(
             floor=floor, kind=kind, name=name, x=x, y=y, zone_id=zone_id
         )
+        geometry_touch(mall_id=floor.mall_id)
         audit_record(
             actor=actor,
             action="facility.create",
@@ -197,6 +201,7 @@ def facility_create(
 
 def facility_delete(*, actor: Actor, facility: Facility) -> None:
     with transaction.atomic():
+        geometry_touch(mall_id=facility.floor.mall_id)
         audit_record(
             actor=actor,
             action="facility.delete",

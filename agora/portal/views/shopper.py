@@ -27,6 +27,7 @@ from agora.district.selectors import (
     shop_directory,
 )
 from agora.district.services.onboarding import merchant_application_submit
+from agora.navigation.views import app as nav_app
 from agora.portal.errors import PageErrors, add_to_form, page_errors
 from agora.portal.forms import ApplyForm
 from agora.portal.plans import draw_plan
@@ -48,12 +49,23 @@ def _directory(q: str) -> list[Any]:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """The location-aware shell (APP-1): tabs 商场 / 生活 / 市民之窗; the main area shows the
+    life page until the position (with the shopper's consent) says which mall they are in
+    (agora/navigation/static/navigation/app.js swaps it). The directory search and the malls
+    of the district stay below."""
     q = request.GET.get("q", "")
     malls = [(mall, list(floors_of_mall(mall=mall))) for mall in malls_public()]
     return render(
         request,
         "portal/home.html",
-        {"malls": malls, "q": q, "results": _directory(q), "searched": bool(q.strip())},
+        {
+            "malls": malls,
+            "q": q,
+            "results": _directory(q),
+            "searched": bool(q.strip()),
+            "consent": nav_app.location_consent(request),
+            **nav_app.life_context(request),
+        },
     )
 
 
