@@ -233,9 +233,13 @@ def test_operator_closes_and_reopens_a_vacant_unit(new_page) -> None:  # type: i
     form.locator("#id_mall").select_option(label="星河COCO Park")
     expect(form.locator("#id_floor option")).to_have_text(["1F", "2F"])
     expect(form.locator("#id_reason")).to_have_value("铺位改造")
-    form.locator("#id_floor").select_option(label="2F")
+    # the floor's areas arrive with the form's refresh: wait for that response
+    with page.expect_response(
+        lambda r: "/ops/navigation/" in r.url and r.request.method == "GET" and "floor=" in r.url
+    ):
+        form.locator("#id_floor").select_option(label="2F")
     unit = form.locator("#id_target option", has_text="L2-007").first
-    expect(unit).to_have_count(1)
+    expect(unit).to_have_count(1, timeout=15_000)
     value = unit.get_attribute("value") or ""
     assert value.startswith("zone:")
     form.locator("#id_target").select_option(value)
