@@ -182,9 +182,8 @@ def run(args: argparse.Namespace, *, where: str) -> None:
     for att in {d for p in places.values() for d in p.places}:
         node = ("door", len(door_node))
         door_node[att] = node
-        for end, cost in g.ends(net, att, outward=True).items():
+        for end, cost in g.ends(net, att).items():
             add(node, end, cost)
-        for end, cost in g.ends(net, att, outward=False).items():
             add(end, node, cost)
     for shop_id, place in places.items():
         for att in place.places:
@@ -241,8 +240,8 @@ def run(args: argparse.Namespace, *, where: str) -> None:
         t = clock()
         route = search(net, g, src, dst)
         agora_ns.append(clock() - t)
-        ends_s = {n: c for att in src for n, c in g.ends(net, att, outward=True).items()}
-        ends_t = {n: c for att in dst for n, c in g.ends(net, att, outward=False).items()}
+        ends_s = {n: c for att in src for n, c in g.ends(net, att).items()}
+        ends_t = {n: c for att in dst for n, c in g.ends(net, att).items()}
         t = clock()
         g.router.best(ends_s, ends_t)
         best_ns.append(clock() - t)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -16,3 +16,13 @@ def to_local(value: datetime) -> datetime:
 
 def format_local(value: datetime) -> str:
     return to_local(value).strftime("%Y-%m-%d %H:%M")
+
+
+def open_at(opens: time, closes: time, now: time) -> bool:
+    """Whether opening hours [opens, closes) include ``now``; closing before opening means open
+    past midnight, and equal times mean open all day."""
+    if opens == closes:
+        return True
+    if opens < closes:
+        return opens <= now < closes
+    return now >= opens or now < closes

@@ -15,14 +15,12 @@ from datetime import datetime
 from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -57,6 +55,7 @@ from agora.points.selectors import (
 )
 from agora.points.services.exchange import exchange_buy
 from agora.portal.errors import translate_detail, translate_field_error
+from agora.portal.views.common import qr_svg
 
 if TYPE_CHECKING:
     from agora.accounts.models import User
@@ -177,14 +176,6 @@ def coupon_value_text(template: Any) -> str:
     if kind == CouponKind.PARKING_HOURS:
         return _("Free parking %(hours)s hours") % {"hours": template.parking_hours}
     return str(template.title)
-
-
-def qr_svg(text: str, *, label: str) -> SafeString:
-    """An inline SVG QR code (segno) that scales with its box."""
-    svg = segno.make(text, error="m").svg_inline(
-        scale=4, border=2, omitsize=True, svgclass="qr", title=label
-    )
-    return mark_safe(svg)  # noqa: S308 (our own code text, drawn by segno)
 
 
 def tier_name(tier: Any) -> str:

@@ -15,7 +15,7 @@ from pydantic import Field
 from agora.accounts.choices import ApiScope, ConsentPurpose
 from agora.accounts.selectors import consent_granted
 from agora.core.auth import OPTIONAL, actor_of
-from agora.core.errors import NotFound, PermissionDenied
+from agora.core.errors import PermissionDenied
 from agora.district.selectors import access_floor
 from agora.navigation import selectors as sel
 from agora.navigation.choices import RouteMode
@@ -152,33 +152,24 @@ def _operator(request: HttpRequest) -> Any:
     return actor
 
 
+LINK_FIELDS = ("id", "mall_id", "kind", "code", "name", "direction", "length_m", "extra_s", "auto")
+
+
+def link_out(link: Any) -> dict[str, Any]:
+    return {
+        **{f: getattr(link, f) for f in LINK_FIELDS},
+        "stops": [
+            {"floor_id": s.floor_id, "zone_id": s.zone_id, "x": s.x, "y": s.y}
+            for s in link.stops.all()
+        ],
+    }
+
+
 @router.get("/nav/links", auth=OPTIONAL, response=list[LinkOut], operation_id="nav_links")
 def links_list(request: HttpRequest):  # type: ignore[no-untyped-def]
     """Lifts, escalators, stairs and walks between malls (public: the map shows them)."""
     district = sel.default_district()
-    return [
-        {
-            **{
-                f: getattr(link, f)
-                for f in (
-                    "id",
-                    "mall_id",
-                    "kind",
-                    "code",
-                    "name",
-                    "direction",
-                    "length_m",
-                    "extra_s",
-                    "auto",
-                )
-            },
-            "stops": [
-                {"floor_id": s.floor_id, "zone_id": s.zone_id, "x": s.x, "y": s.y}
-                for s in link.stops.all()
-            ],
-        }
-        for link in sel.links_list(district_id=district.pk)
-    ]
+    return [link_out(link) for link in sel.links_list(district_id=district.pk)]
 
 
 @router.post("/nav/links", response={201: LinkOut}, operation_id="nav_link_create")
@@ -197,24 +188,7 @@ def link_create(request: HttpRequest, payload: LinkCreateIn):  # type: ignore[no
         length_m=payload.length_m,
         extra_s=payload.extra_s,
     )
-    out = {
-        f: getattr(link, f)
-        for f in (
-            "id",
-            "mall_id",
-            "kind",
-            "code",
-            "name",
-            "direction",
-            "length_m",
-            "extra_s",
-            "auto",
-        )
-    }
-    out["stops"] = [
-        {"floor_id": s.floor_id, "zone_id": s.zone_id, "x": s.x, "y": s.y} for s in link.stops.all()
-    ]
-    return 201, out
+    return 201, link_out(link)
 
 
 @router.post("/nav/links/generate", response=GeneratedOut, operation_id="nav_links_generate")
@@ -330,8 +304,5 @@ def kiosk_create(request: HttpRequest, payload: KioskIn):  # type: ignore[no-unt
 )
 def kiosk_heartbeat(request: HttpRequest, code: str):  # type: ignore[no-untyped-def]
     """A kiosk page reports in (it is a public screen: no personal data involved)."""
-    try:
-        kiosk = sel.access_kiosk(code=code[:40])
-    except NotFound:
-        raise
+    kiosk = sel.access_kiosk(code=code[:40])
     return kiosk_out(kiosks.kiosk_heartbeat(kiosk=kiosk))

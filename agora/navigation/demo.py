@@ -11,6 +11,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from shapely.geometry import Polygon
+
 from agora.accounts.actor import Actor
 from agora.accounts.models import User
 from agora.district.choices import FacilityKind, ZoneKind
@@ -18,7 +20,7 @@ from agora.district.models import District, Facility, Floor, Mall, Zone
 from agora.lib.wifi import AP, simulate_scan
 from agora.navigation.choices import LinkKind
 from agora.navigation.models import AccessPoint, Closure, Kiosk, Link, LinkStop, SurveyPoint
-from agora.navigation.network import aisles, centre_line
+from agora.navigation.network import circulation_lines
 from agora.navigation.services.kiosks import kiosk_create
 from agora.navigation.services.links import (
     district_origin,
@@ -38,12 +40,7 @@ def _mac(rng: random.Random) -> str:
 
 
 def _lines(zone: Zone) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    from shapely.geometry import Polygon
-
-    poly = Polygon([(p[0], p[1]) for p in zone.polygon])
-    if zone.kind == ZoneKind.CAR_PARK:
-        return aisles(poly)
-    return [centre_line(poly)]
+    return circulation_lines(zone.kind, Polygon([(p[0], p[1]) for p in zone.polygon]))
 
 
 def _along(

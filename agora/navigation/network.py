@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from shapely.geometry import LineString, Point, Polygon
 
 from agora.district.choices import ZoneKind
-from agora.lib.routing import INF, Arc, Router, project
+from agora.lib.routing import Arc, Router, project
 from agora.navigation.choices import Direction, LinkKind, RouteMode
 
 WALK_SPEED = {RouteMode.FASTEST: 1.2, RouteMode.STEP_FREE: 1.0, RouteMode.EVACUATION: 1.3}
@@ -190,8 +190,9 @@ class Graph:
     def zone_open(self, zone_id: int | None) -> bool:
         return zone_id is None or zone_id not in self.closed_zones
 
-    def ends(self, network: Network, att: Attachment, *, outward: bool) -> dict[int, float]:
-        """Start (outward) or end costs of the skeleton nodes an attachment reaches."""
+    def ends(self, network: Network, att: Attachment) -> dict[int, float]:
+        """The cost between an attachment and each skeleton node it reaches directly (walk
+        segments are two-way with equal costs, so the same both to start and to end)."""
         if not self.zone_open(att.zone_id):
             return {}
         if att.node is not None:
@@ -350,6 +351,15 @@ def aisles(polygon: Polygon) -> list[tuple[tuple[float, float], tuple[float, flo
     return out
 
 
+def circulation_lines(
+    kind: str, polygon: Polygon
+) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """Where people walk in a circulation zone: a car park's aisles, else its centre line."""
+    if kind == ZoneKind.CAR_PARK:
+        return aisles(polygon)
+    return [centre_line(polygon)]
+
+
 class _Builder:
     def __init__(self, geometry: Geometry) -> None:
         self.net = Network(geometry)
@@ -410,11 +420,7 @@ class _Builder:
         circ = [z for z in zones if z.kind in CIRCULATION]
         lines: list[_Line] = []
         for z in circ:
-            if z.kind == ZoneKind.CAR_PARK:
-                for a, b in aisles(polys[z.id]):
-                    lines.append(_Line(z.id, floor.id, a, b, z.name))
-            else:
-                a, b = centre_line(polys[z.id])
+            for a, b in circulation_lines(z.kind, polys[z.id]):
                 lines.append(_Line(z.id, floor.id, a, b, z.name))
         joins: list[tuple[tuple[float, float], _Line, float]] = []  # point → (line, t)
         dangling: list[tuple[tuple[float, float], _Line]] = []
@@ -466,7 +472,6 @@ class _Builder:
         for end, other, t in joins:
             u = self.node(floor.id, *end)
             v = self.node(floor.id, *other.at(t))
-            d = math.dist(end, other.at(t))
             if u != v:
                 self.segment(u, v, other.zone_id, other.name)
         for nid, (x, y), line, t, zone_id in landing_nodes:
@@ -620,7 +625,3 @@ def build_network(geometry: Geometry) -> Network:
     for shop in geometry.shops:
         net.shop_units[shop.id] = shop.unit_ids
     return net
-
-
-def unreachable_cost() -> float:
-    return INF

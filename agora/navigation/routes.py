@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agora.lib.routing import INF, heading, turn_angle
@@ -59,11 +59,11 @@ class _Hop:
 
 
 def _ends(
-    net: Network, g: Graph, places: Sequence[Attachment], *, outward: bool
+    net: Network, g: Graph, places: Sequence[Attachment]
 ) -> dict[int, tuple[float, Attachment]]:
     out: dict[int, tuple[float, Attachment]] = {}
     for att in places:
-        for node, cost in g.ends(net, att, outward=outward).items():
+        for node, cost in g.ends(net, att).items():
             if node not in out or cost < out[node][0]:
                 out[node] = (cost, att)
     return out
@@ -73,8 +73,8 @@ def search(
     net: Network, g: Graph, origins: Sequence[Attachment], targets: Sequence[Attachment]
 ) -> Route | None:
     """The cheapest route from any origin place to any target place, or None."""
-    sources = _ends(net, g, origins, outward=True)
-    ends = _ends(net, g, targets, outward=False)
+    sources = _ends(net, g, origins)
+    ends = _ends(net, g, targets)
     if not sources or not ends:
         return None
     found = g.router.best(
@@ -117,7 +117,7 @@ def search(
         return None
     origin = sources[found.start][1]
     target = ends[found.end][1]
-    hops = _origin_hops(net, origin, found.start)
+    hops = _access_hops(net, origin, found.start, leaving=True)
     for eid in found.edges:
         e = net.edges[eid]
         a, b = net.nodes[e.u], net.nodes[e.v]
@@ -135,7 +135,7 @@ def search(
                 a.label,
             )
         )
-    hops.extend(_target_hops(net, target, found.end))
+    hops.extend(_access_hops(net, target, found.end, leaving=False))
     links: list[int] = []
     for eid in found.edges:
         lid = net.edges[eid].link_id
@@ -149,30 +149,22 @@ def _seg_name(net: Network, sid: int) -> str:
     return net.edges[seg.forward].name
 
 
-def _origin_hops(net: Network, att: Attachment, start: int) -> list[_Hop]:
+def _access_hops(net: Network, att: Attachment, node: int, *, leaving: bool) -> list[_Hop]:
+    """The walk between a place and the skeleton node it joins at: from the place to its
+    anchor and along its segment to the node (``leaving``), or the same walk back."""
     if att.node is not None:
         return []
     seg = net.segments[att.segment]
-    n = net.nodes[start]
-    along = (att.t if start == seg.u else 1 - att.t) * seg.length_m
+    n = net.nodes[node]
+    along = (att.t if node == seg.u else 1 - att.t) * seg.length_m
     name = _seg_name(net, att.segment)
-    return [
+    hops = [
         _Hop(att.floor_id, att.point, att.anchor, "walk", name, att.access_m, 0),
         _Hop(att.floor_id, att.anchor, (n.x, n.y), "walk", name, along, 0),
     ]
-
-
-def _target_hops(net: Network, att: Attachment, end: int) -> list[_Hop]:
-    if att.node is not None:
-        return []
-    seg = net.segments[att.segment]
-    n = net.nodes[end]
-    along = (att.t if end == seg.u else 1 - att.t) * seg.length_m
-    name = _seg_name(net, att.segment)
-    return [
-        _Hop(att.floor_id, (n.x, n.y), att.anchor, "walk", name, along, 0),
-        _Hop(att.floor_id, att.anchor, att.point, "walk", name, att.access_m, 0),
-    ]
+    if leaving:
+        return hops
+    return [replace(h, a=h.b, b=h.a) for h in reversed(hops)]
 
 
 def _assemble(

@@ -8,6 +8,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Max, Q, QuerySet
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from agora.core.errors import FieldError, NotFound, ValidationFailed, field_error
 from agora.district.choices import FacilityKind, ShopCategory, ShopStatus
 from agora.district.models import District, Facility, Floor, Mall, Shop, ShopUnit, Zone
+from agora.district.selectors import malls_public, shop_directory
 from agora.lib.geo import distance_to_box, to_metres
 from agora.lib.pinyin import search_keys
 from agora.lib.wifi import (
@@ -122,11 +124,15 @@ def network_of(district_id: int) -> Network:
         return net
 
 
+def _not_over(qs: QuerySet[Closure], now: datetime) -> QuerySet[Closure]:
+    """Closures neither lifted nor past their end (those due to start later included)."""
+    return qs.filter(lifted_at__isnull=True).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+
+
 def closures_active(*, district_id: int) -> list[Closure]:
     now = timezone.now()
     return list(
-        Closure.objects.filter(district_id=district_id, lifted_at__isnull=True, starts_at__lte=now)
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        _not_over(Closure.objects.filter(district_id=district_id, starts_at__lte=now), now)
         .select_related("zone", "link")
         .order_by("id")
     )
@@ -137,9 +143,7 @@ def closures_list(*, district_id: int, include_lifted: bool = False) -> QuerySet
         "zone__floor__mall", "link", "created_by"
     )
     if not include_lifted:
-        qs = qs.filter(lifted_at__isnull=True).filter(
-            Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now())
-        )
+        qs = _not_over(qs, timezone.now())
     return qs.order_by("-id")
 
 
@@ -467,20 +471,11 @@ def places_search(*, q: str, mall_id: int | None = None, limit: int = 20) -> lis
         zh = str(label)
         if _matches(term, key, [zh, str(value)]):
             out.append(Found("category", value, zh, "", f"category:{value}"))
-    shops = Shop.objects.select_related("mall").filter(status=ShopStatus.OPEN)
-    if mall_id is not None:
-        shops = shops.filter(mall_id=mall_id)
-    cond = Q(name__icontains=term) | Q(brand__icontains=term)
-    if key and key.isascii():
-        cond |= Q(name_pinyin__startswith=key) | Q(name_initials__startswith=key)
-        if len(key) >= 3:
-            cond |= Q(name_pinyin__contains=key)
+    shops = list(shop_directory(q=term, mall_id=mall_id)[:limit])
     floors_of: dict[int, str] = dict(
-        ShopUnit.objects.filter(shop__in=shops.filter(cond)).values_list(
-            "shop_id", "zone__floor__name"
-        )
+        ShopUnit.objects.filter(shop__in=shops).values_list("shop_id", "zone__floor__name")
     )
-    for shop in shops.filter(cond).order_by("name_pinyin", "id")[:limit]:
+    for shop in shops:
         out.append(
             Found(
                 "shop",
@@ -625,7 +620,7 @@ def position_from_wifi(*, observations: Sequence[dict[str, Any]]) -> Position:
             "unknown_access_points",
         )
     floors = {ap.floor_id: ap.floor for ap in rows}
-    # the slab loss model needs levels of one building: compare floors by mall then level
+    # AP.level holds the floor id here: floor_scores only groups by it (no slab loss needed)
     by_floor = [AP(ap.bssid, ap.floor_id, ap.x, ap.y, ap.tx_power) for ap in rows]
     scores = floor_scores(by_floor, scan)
     floor_id = max(scores, key=lambda f: scores[f])
@@ -690,13 +685,20 @@ class PageChoice:
     distance_m: float | None  # to the chosen (or nearest) mall's footprint
 
 
-def _footprints(district_id: int | None = None) -> list[tuple[Mall, float, float]]:
-    malls = list(Mall.objects.order_by("id"))
+def malls_by_distance(*, latitude: float, longitude: float) -> list[tuple[float, Mall]]:
+    """Every mall with the metres from the point to its footprint (its floors' largest width
+    × depth from its stored latitude/longitude; 0 inside), nearest first."""
     sizes = {
         row["mall_id"]: (row["w"], row["d"])
         for row in Floor.objects.values("mall_id").annotate(w=Max("width_m"), d=Max("depth_m"))
     }
-    return [(m, *sizes.get(m.pk, (50.0, 50.0))) for m in malls]
+    out: list[tuple[float, Mall]] = []
+    for mall in malls_public():
+        w, d = sizes.get(mall.pk, (50.0, 50.0))
+        x, y = to_metres(latitude, longitude, float(mall.latitude), float(mall.longitude))
+        out.append((distance_to_box(x, y, 0.0, 0.0, w, d), mall))
+    out.sort(key=lambda r: (r[0], r[1].pk))
+    return out
 
 
 def page_for_position(
@@ -711,12 +713,7 @@ def page_for_position(
         raise _bad("longitude", "between -180 and 180", "range")
     if accuracy_m < 0:
         raise _bad("accuracy_m", "cannot be negative", "range")
-    malls = _footprints()
-    distances: list[tuple[float, Mall]] = []
-    for mall, w, d in malls:
-        x, y = to_metres(latitude, longitude, float(mall.latitude), float(mall.longitude))
-        distances.append((distance_to_box(x, y, 0.0, 0.0, w, d), mall))
-    distances.sort(key=lambda r: (r[0], r[1].pk))
+    distances = malls_by_distance(latitude=latitude, longitude=longitude)
     current_mall = next((r for r in distances if r[1].code == current), None)
     if accuracy_m > 200 and current:
         if current_mall is not None:

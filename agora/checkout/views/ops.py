@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as PageDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -29,7 +27,6 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from agora.accounts.actor import Actor
@@ -42,7 +39,7 @@ from agora.checkout.services import reconcile
 from agora.core.errors import DomainError
 from agora.core.selectors import page_of
 from agora.district.selectors import malls_public, shops_managed
-from agora.portal.views.common import actor_of
+from agora.portal.views.common import operator_page
 
 PAGE_SIZE = 50
 RUNS_SHOWN = 20
@@ -55,22 +52,6 @@ TABS = [
 ]
 
 OpsView = Callable[..., HttpResponse]
-
-
-def operator_page(view: OpsView) -> OpsView:
-    """Mall and district operators (and admins); other signed-in people get 403."""
-
-    @wraps(view)
-    @never_cache
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("portal:staff-login"))
-        actor = actor_of(request)
-        if not (actor.is_operator or actor.is_admin):
-            raise PageDenied("operators only")
-        return view(request, actor, *args, **kwargs)
-
-    return wrapper
 
 
 def sees_notices(actor: Actor) -> bool:

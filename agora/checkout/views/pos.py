@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import segno
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -59,7 +57,7 @@ from agora.core.errors import DomainError
 from agora.members.selectors import mask_phone
 from agora.members.services.codes import member_code_resolve
 from agora.points.selectors import points_balance
-from agora.portal.views.common import console
+from agora.portal.views.common import console, qr_svg
 
 if TYPE_CHECKING:
     from agora.checkout.models import Order
@@ -70,14 +68,6 @@ CHECKOUT = "checkout/pos/checkout.html"
 PANEL = "checkout/pos/_panel.html"
 STATUS = "checkout/pos/_status.html"
 CLOSE_REASON = "cancelled at the till"
-
-
-def qr_svg(text: str, *, label: str) -> SafeString:
-    """An inline SVG QR code (segno) that scales with its box."""
-    svg = segno.make(text, error="m").svg_inline(
-        scale=6, border=2, omitsize=True, svgclass="pay-qr-svg", title=label
-    )
-    return mark_safe(svg)  # noqa: S308 (a provider's code_url drawn by segno, escaped by it)
 
 
 # --- choosing the shop ----------------------------------------------------------------------
@@ -267,7 +257,9 @@ def _payments(order: Order) -> list[dict[str, Any]]:
                 "method": method_label(p.method),
                 "status": label(PAYMENT_STATUS, p.status),
                 "online": p.method in ONLINE_METHODS,
-                "qr": qr_svg(p.code_url, label=method_label(p.method)) if pending else "",
+                "qr": qr_svg(p.code_url, label=method_label(p.method), scale=6, css="pay-qr-svg")
+                if pending
+                else "",
                 "change_fen": p.tendered_fen - p.amount_fen if p.tendered_fen is not None else None,
             }
         )

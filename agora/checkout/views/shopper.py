@@ -22,13 +22,11 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode, urlsplit
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
@@ -54,7 +52,7 @@ from agora.lib.money import format_fen
 from agora.members.selectors import member_of_user
 from agora.members.services.membership import member_ensure
 from agora.portal.errors import translate_detail, translate_field_error
-from agora.portal.views.common import actor_of
+from agora.portal.views.common import actor_of, qr_svg
 
 if TYPE_CHECKING:
     from agora.accounts.models import User
@@ -168,14 +166,6 @@ def _detail_text(exc: DomainError) -> str:
     if isinstance(exc, NotFound):
         return _("Not found.")
     return translate_detail(exc)
-
-
-def qr_svg(text: str, *, label: str) -> SafeString:
-    """An inline SVG QR code (segno) that scales with its box."""
-    svg = segno.make(text, error="m").svg_inline(
-        scale=4, border=2, omitsize=True, svgclass="qr", title=label
-    )
-    return mark_safe(svg)  # noqa: S308 (our own code text, drawn by segno)
 
 
 def safe_link(url: str) -> str:

@@ -26,8 +26,8 @@ from agora.accounts.services.privacy import consent_set, consent_set_session
 from agora.core.errors import DomainError
 from agora.coupons.selectors import claimable, coupon_centre
 from agora.district.selectors import floors_of_mall, malls_public, shop_directory
-from agora.lib.geo import distance_to_box, to_metres
-from agora.navigation.selectors import places_search
+from agora.lib.timeutil import open_at
+from agora.navigation.selectors import malls_by_distance, places_search
 from agora.portal.views.common import safe_next
 
 SEARCH_LIMIT = 12
@@ -74,14 +74,6 @@ def quick_links() -> list[dict[str, str]]:
     return [{"kind": k, "to": f"nearest:{k}", "label": labels[k]} for k in QUICK_KINDS]
 
 
-def _is_open(mall: Any) -> bool:
-    now = timezone.localtime().time()
-    opens, closes = mall.opens_at, mall.closes_at
-    if opens <= closes:
-        return bool(opens <= now < closes)
-    return bool(now >= opens or now < closes)  # open past midnight
-
-
 def _places(q: str, mall_id: int) -> list[Any]:
     """Shops and facilities of one mall to route to (categories are not places)."""
     if not q.strip():
@@ -96,7 +88,7 @@ def mall_context(mall: Any, *, q: str = "") -> dict[str, Any]:
     food = list(shop_directory(mall_id=mall.pk, category="food").prefetch_related("units__floor"))
     return {
         "mall": mall,
-        "open_now": _is_open(mall),
+        "open_now": open_at(mall.opens_at, mall.closes_at, timezone.localtime().time()),
         "floors": list(floors_of_mall(mall=mall)),
         "coupons": coupons[:COUPONS_SHOWN],
         "coupons_more": max(0, len(coupons) - COUPONS_SHOWN),
@@ -158,19 +150,12 @@ def _coordinate(raw: str, limit: float) -> float | None:
 
 def nearby_malls(latitude: float | None, longitude: float | None) -> list[NearbyMall]:
     """Every mall, nearest first when the position is known (metres to its footprint)."""
-    out = []
-    for mall in malls_public():
-        if latitude is None or longitude is None:
-            out.append(NearbyMall(mall, None))
-            continue
-        floors = list(floors_of_mall(mall=mall))
-        width = max((f.width_m for f in floors), default=50.0)
-        depth = max((f.depth_m for f in floors), default=50.0)
-        x, y = to_metres(latitude, longitude, float(mall.latitude), float(mall.longitude))
-        out.append(NearbyMall(mall, round(distance_to_box(x, y, 0.0, 0.0, width, depth), 1)))
-    if latitude is not None:
-        out.sort(key=lambda n: (n.distance_m or 0.0, n.mall.pk))
-    return out
+    if latitude is None or longitude is None:
+        return [NearbyMall(mall, None) for mall in malls_public()]
+    return [
+        NearbyMall(mall, round(d, 1))
+        for d, mall in malls_by_distance(latitude=latitude, longitude=longitude)
+    ]
 
 
 def life_context(request: HttpRequest) -> dict[str, Any]:

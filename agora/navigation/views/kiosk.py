@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -41,7 +39,7 @@ from agora.navigation.selectors import (
 )
 from agora.navigation.views.app import is_partial
 from agora.portal.plans import TEXT_SCALE, DrawnPlan, draw_plan
-from agora.portal.views.common import visible
+from agora.portal.views.common import qr_svg, visible
 
 BEAT_S = 60  # heartbeat
 IDLE_S = 60  # back to the home state after this long without a touch
@@ -143,14 +141,6 @@ def _strip(mall: Any) -> list[dict[str, Any]]:
                 }
             )
     return items
-
-
-def qr_svg(text: str, *, label: str) -> SafeString:
-    """An inline SVG QR code (segno) that scales with its box."""
-    svg = segno.make(text, error="m").svg_inline(
-        scale=4, border=2, omitsize=True, svgclass="qr", title=label
-    )
-    return mark_safe(svg)  # noqa: S308 (our own link, drawn and escaped by segno)
 
 
 def phone_link(code: str, spec: str) -> str:

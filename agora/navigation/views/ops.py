@@ -7,20 +7,16 @@ staff sign-in."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied as PageDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agora.accounts.actor import Actor
@@ -37,26 +33,10 @@ from agora.navigation.selectors import (
 )
 from agora.navigation.services.closures import closure_create, closure_lift
 from agora.portal.errors import add_to_form, translate_detail
-from agora.portal.views.common import actor_of
+from agora.portal.views.common import operator_page
 
 OpsView = Callable[..., HttpResponse]
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def operator_page(view: OpsView) -> OpsView:
-    """Mall and district operators (and admins); other signed-in people get 403."""
-
-    @wraps(view)
-    @never_cache
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("portal:staff-login"))
-        actor = actor_of(request)
-        if not (actor.is_operator or actor.is_admin):
-            raise PageDenied("operators only")
-        return view(request, actor, *args, **kwargs)
-
-    return wrapper
 
 
 def district_wide(actor: Actor, district_id: int) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +25,7 @@ from agora.core.errors import DomainError, NotFound
 from agora.coupons.selectors import claimable, coupon_centre
 from agora.district.choices import ShopCategory
 from agora.district.selectors import access_directory_shop, access_floor, floor_plan, shop_directory
+from agora.lib.timeutil import open_at
 from agora.navigation.choices import NearestKind, RouteMode
 from agora.navigation.instructions import about_metres
 from agora.navigation.maps import route_maps
@@ -303,14 +303,6 @@ def places(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _open_now(opens: time, closes: time, now: time) -> bool:
-    if opens == closes:
-        return True
-    if opens < closes:
-        return opens <= now < closes
-    return now >= opens or now < closes  # open past midnight
-
-
 @require_GET
 def shop_page(request: HttpRequest, shop_id: int) -> HttpResponse:
     try:
@@ -335,7 +327,7 @@ def shop_page(request: HttpRequest, shop_id: int) -> HttpResponse:
             "shop": shop,
             "units": units,
             "floors": floors,
-            "open_now": _open_now(shop.opens_at, shop.closes_at, timezone.localtime().time()),
+            "open_now": open_at(shop.opens_at, shop.closes_at, timezone.localtime().time()),
             "take_me": nav_url(origin=origin, destination=f"shop:{shop.pk}"),
             "offers": offers,
             "coupon_centre": f"{reverse('members:coupon-centre')}?mall={shop.mall_id}",

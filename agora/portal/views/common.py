@@ -1,4 +1,5 @@
-"""Helpers shared by the page views: the actor, role gates, NotFound → 404, safe redirects."""
+"""Helpers shared by the page views: the actor, role gates, NotFound → 404, safe redirects,
+QR codes."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import segno
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied as PageDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.cache import never_cache
 
 from agora.accounts.actor import Actor
 from agora.core.errors import NotFound
@@ -52,6 +57,31 @@ def console(check: Callable[[Actor], bool]) -> Callable[[ConsoleView], ConsoleVi
 
 def is_operator(actor: Actor) -> bool:
     return actor.is_operator or actor.is_admin
+
+
+def operator_page(view: ConsoleView) -> ConsoleView:
+    """Mall and district operators (and admins); anonymous visitors go to the staff sign-in,
+    other signed-in people get 403. Never cached."""
+
+    @wraps(view)
+    @never_cache
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("portal:staff-login"))
+        actor = actor_of(request)
+        if not is_operator(actor):
+            raise PageDenied("operators only")
+        return view(request, actor, *args, **kwargs)
+
+    return wrapper
+
+
+def qr_svg(text: str, *, label: str, scale: int = 4, css: str = "qr") -> SafeString:
+    """An inline SVG QR code (segno) that scales with its box; segno escapes the text."""
+    svg = segno.make(text, error="m").svg_inline(
+        scale=scale, border=2, omitsize=True, svgclass=css, title=label
+    )
+    return mark_safe(svg)  # noqa: S308 (drawn and escaped by segno)
 
 
 def safe_next(request: HttpRequest, default: str) -> str:
