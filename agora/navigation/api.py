@@ -245,7 +245,7 @@ def access_points_import(  # type: ignore[no-untyped-def]
 def survey_point(request: HttpRequest, payload: SurveyPointIn):  # type: ignore[no-untyped-def]
     """Record a surveyed fingerprint (mean RSSI per AP) at a spot."""
     actor = _operator(request)
-    floor = access_floor(actor=actor, floor_id=payload.floor_id)
+    floor = access_floor(actor=actor, floor_id=payload.floor_id, manage=True)
     p = registry.survey_point_record(
         actor=actor,
         floor=floor,
@@ -283,7 +283,7 @@ def kiosks_list(request: HttpRequest):  # type: ignore[no-untyped-def]
 @router.post("/nav/kiosks", response={201: KioskOut}, operation_id="nav_kiosk_create")
 def kiosk_create(request: HttpRequest, payload: KioskIn):  # type: ignore[no-untyped-def]
     actor = _operator(request)
-    floor = access_floor(actor=actor, floor_id=payload.floor_id)
+    floor = access_floor(actor=actor, floor_id=payload.floor_id, manage=True)
     k = kiosks.kiosk_create(
         actor=actor,
         floor=floor,

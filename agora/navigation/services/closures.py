@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agora.accounts.actor import Actor
-from agora.core.errors import Conflict, NotFound, PermissionDenied, field_error
+from agora.core.errors import Conflict, NotFound, field_error
 from agora.core.services import audit_record
 from agora.district.models import Zone
 from agora.navigation.models import Closure, Link
@@ -47,19 +47,18 @@ def closure_create(
         raise field_error("ends_at", "is already past", "past")
     mall_id: int | None
     if zone_id is not None:
+        # another mall's zone answers exactly like one that does not exist (ADR 0006)
         zone = Zone.objects.select_related("floor__mall").filter(pk=zone_id).first()
-        if zone is None:
+        if zone is None or not _may_close(actor, zone.floor.mall_id, zone.floor.mall.district_id):
             raise field_error("zone_id", "no such zone", "unknown")
         mall_id, district_id = zone.floor.mall_id, zone.floor.mall.district_id
         target_label = f"{zone.code} {zone.name}"
     else:
         link = Link.objects.filter(pk=link_id or 0).first()
-        if link is None:
+        if link is None or not _may_close(actor, link.mall_id, link.district_id):
             raise field_error("link_id", "no such link", "unknown")
         mall_id, district_id = link.mall_id, link.district_id
         target_label = link.code
-    if not _may_close(actor, mall_id, district_id):
-        raise PermissionDenied(detail="only the operators of this mall close its areas and links")
     with transaction.atomic():
         same = {"zone_id": zone_id} if zone_id is not None else {"link_id": link_id}
         open_same = Closure.objects.select_for_update().filter(lifted_at__isnull=True, **same)

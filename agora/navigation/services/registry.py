@@ -27,8 +27,17 @@ def _require_operator(actor: Actor, floors: Sequence[Floor]) -> None:
             raise PermissionDenied(detail=f"you do not operate {f.mall.name}")
 
 
-def _floors(ids: set[int]) -> dict[int, Floor]:
-    return {f.pk: f for f in Floor.objects.filter(pk__in=ids).select_related("mall")}
+def _floors(actor: Actor, ids: set[int]) -> dict[int, Floor]:
+    """The floors among ``ids`` the actor operates: another mall's floor reads as unknown,
+    exactly like one that does not exist (ADR 0006)."""
+    floors = Floor.objects.filter(pk__in=ids).select_related("mall")
+    return {
+        f.pk: f
+        for f in floors
+        if actor.is_admin
+        or actor.operates_mall(f.mall_id)
+        or f.mall.district_id in actor.district_operator_ids
+    }
 
 
 def access_points_import(*, actor: Actor, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -40,7 +49,7 @@ def access_points_import(*, actor: Actor, rows: Sequence[Mapping[str, Any]]) -> 
             detail="1 to 5,000 access points per import",
             errors=[FieldError("access_points", "1 to 5,000 rows", "length")],
         )
-    floors = _floors({int(r["floor_id"]) for r in rows})
+    floors = _floors(actor, {int(r["floor_id"]) for r in rows})
     errors: list[FieldError] = []
     clean: dict[str, dict[str, Any]] = {}
     for i, r in enumerate(rows):
@@ -71,7 +80,6 @@ def access_points_import(*, actor: Actor, rows: Sequence[Mapping[str, Any]]) -> 
         raise ValidationFailed(
             detail="some access points are wrong; none was saved", errors=errors[:50]
         )
-    _require_operator(actor, list({v["floor"].pk: v["floor"] for v in clean.values()}.values()))
     with transaction.atomic():
         for bssid, values in clean.items():
             AccessPoint.objects.update_or_create(bssid=bssid, defaults=values)

@@ -13,7 +13,7 @@ from agora.district.models import Floor, Mall, Shop, Zone
 from agora.district.services.geometry import geometry_touch
 from agora.district.services.layout import zone_update
 from agora.navigation import selectors as sel
-from agora.navigation.models import Closure, Link
+from agora.navigation.models import AccessPoint, Closure, Kiosk, Link, SurveyPoint
 from agora.testing.personas import anonymous, as_persona, user
 
 pytestmark = pytest.mark.django_db
@@ -235,8 +235,13 @@ def test_closures_are_for_the_malls_operators_only() -> None:
         .status
         == 403
     )
+    # another mall's zone answers exactly like a zone that does not exist (ADR 0006)
     other = as_persona("mall-ops-1").post("/nav/closures", {"zone_id": atrium.pk, "reason": "x"})
-    assert other.status == 403
+    missing = as_persona("mall-ops-1").post("/nav/closures", {"zone_id": 999999, "reason": "x"})
+    assert other.status == missing.status == 422
+    assert other.body["errors"] == missing.body["errors"]
+    assert other.body["errors"][0]["field"] == "zone_id"
+    assert other.body["errors"][0]["code"] == "unknown"
     assert anonymous().post("/nav/closures", {"zone_id": atrium.pk, "reason": "x"}).status == 401
     blank = as_persona("mall-ops-2").post("/nav/closures", {"zone_id": atrium.pk, "reason": " "})
     assert blank.status == 422 and blank.body["errors"][0]["field"] == "reason"
@@ -253,6 +258,9 @@ def test_closures_are_for_the_malls_operators_only() -> None:
     listed = as_persona("mall-ops-2").get("/nav/closures").body
     assert [c["reason"] for c in listed] == ["布展"]
     assert as_persona("mall-ops-1").get("/nav/closures").body == []
+    foreign = as_persona("mall-ops-1").post(f"/nav/closures/{ok.body['id']}/lift", {})
+    assert foreign.status == 404
+    assert Closure.objects.get(pk=ok.body["id"]).lifted_at is None
     lift = as_persona("mall-ops-2").post(f"/nav/closures/{ok.body['id']}/lift", {})
     assert lift.status == 200 and lift.body["lifted_at"] is not None
     assert as_persona("mall-ops-2").post(f"/nav/closures/{ok.body['id']}/lift", {}).status == 409
@@ -286,3 +294,30 @@ def test_network_is_built_from_the_geometry() -> None:
     b = _shops_on(f2, "L2-C02")[0]
     r = _route(f"shop:{a.pk}", f"shop:{b.pk}", lang="zh-hans").body
     assert any("沿星光中庭步行" in s["text"] for s in r["steps"])
+
+
+def test_another_malls_floor_is_not_found_for_kiosks_survey_and_access_points() -> None:
+    coco = _floor("coco-park", 1)
+    ops = as_persona("mall-ops-1")
+    before = (Kiosk.objects.count(), SurveyPoint.objects.count(), AccessPoint.objects.count())
+    kiosk = ops.post(
+        "/nav/kiosks", {"code": "coco-x", "name": "x", "floor_id": coco.pk, "x": 10, "y": 10}
+    )
+    assert kiosk.status == 404
+    fingerprint = {"a4:5e:00:00:00:01": -60, "a4:5e:00:00:00:02": -61, "a4:5e:00:00:00:03": -62}
+    survey = ops.post(
+        "/nav/survey-points",
+        {"floor_id": coco.pk, "x": 10, "y": 10, "fingerprint": fingerprint},
+    )
+    assert survey.status == 404
+    row = {"bssid": "a4:5e:00:00:00:09", "floor_id": coco.pk, "x": 10, "y": 10}
+    foreign = ops.post("/nav/access-points", {"access_points": [row]})
+    missing = ops.post("/nav/access-points", {"access_points": [{**row, "floor_id": 999999}]})
+    assert foreign.status == missing.status == 422
+    assert foreign.body["errors"] == missing.body["errors"]
+    assert foreign.body["errors"][0]["field"] == "access_points.0.floor_id"
+    after = (Kiosk.objects.count(), SurveyPoint.objects.count(), AccessPoint.objects.count())
+    assert after == before
+    # the mall's own operator may
+    own = as_persona("mall-ops-2").post("/nav/access-points", {"access_points": [row]})
+    assert own.status == 200 and own.body == {"saved": 1}
