@@ -100,15 +100,6 @@ class ClosureForm(forms.Form):
         if link_choices:
             choices.append((str(_("Lifts, escalators, stairs and walks")), link_choices))
         self._field("target").choices = choices
-        refresh = {
-            "hx-get": reverse("nav-ops"),
-            "hx-trigger": "change",
-            "hx-target": "#closure-form",
-            "hx-select": "#closure-form",
-            "hx-swap": "outerHTML",
-        }
-        self.fields["mall"].widget.attrs.update(refresh, **{"hx-include": "#id_reason"})
-        self.fields["floor"].widget.attrs.update(refresh, **{"hx-include": "#id_mall, #id_reason"})
 
     def _field(self, name: str) -> forms.ChoiceField:
         field = self.fields[name]
