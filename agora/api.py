@@ -147,6 +147,7 @@ from agora.coupons.api import router as coupons_router  # noqa: E402
 from agora.district.api import router as district_router  # noqa: E402
 from agora.members.api import router as members_router  # noqa: E402
 from agora.navigation.api import router as navigation_router  # noqa: E402
+from agora.parking.api import router as parking_router  # noqa: E402
 from agora.points.api import router as points_router  # noqa: E402
 
 # OpenAPI at /api/openapi.json and docs at /api/docs; every operation is versioned under /api/v1/
@@ -157,4 +158,5 @@ api.add_router("/v1/", points_router)
 api.add_router("/v1/", checkout_router)
 api.add_router("/v1/", coupons_router)
 api.add_router("/v1/", navigation_router)
+api.add_router("/v1/", parking_router)
 api.add_router("/v1/", core_router)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "agora.points",
     "agora.checkout",
     "agora.navigation",
+    "agora.parking",
     "agora.portal",
     "agora.console",
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("agora.checkout.urls")),
     path("", include("agora.navigation.urls_route")),
     path("", include("agora.navigation.urls_app")),
+    path("", include("agora.parking.urls")),
     path("", include("agora.members.urls")),
     path("", include("agora.console.urls")),
     path("", include("agora.portal.urls")),

@@ -34,3 +34,5 @@ class ApiScope(models.TextChoices):
     LOYALTY_WRITE = "loyalty:write", _("Earn and spend points, redeem and issue coupons")
     ORDERS_READ = "orders:read", _("Read orders, payments and refunds")
     ORDERS_WRITE = "orders:write", _("Create orders, take payments and refund")
+    PARKING_INGEST = "parking:ingest", _("Send plate and space-sensor events of a car park")
+    PARKING_WRITE = "parking:write", _("Run a car park: review reads, tariffs, paging")

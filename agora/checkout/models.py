@@ -325,6 +325,29 @@ class Mismatch(models.Model):
 
 
 # --- the sandbox provider's own books ---------------------------------------------------------
+class PaymentAgreement(models.Model):
+    """A shopper's standing authorisation for a provider to charge without asking each time
+    (WeChat Pay 委托代扣, Alipay 商户代扣): what frictionless parking charges at the exit. Each
+    charge is an ordinary payment of an ordinary order, at most ``limit_fen``."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payment_agreements"
+    )
+    method = models.CharField(max_length=10, choices=Method.choices)
+    provider = models.CharField(max_length=20)
+    agreement_no = models.CharField(max_length=64, unique=True)
+    limit_fen = models.PositiveIntegerField(help_text="largest single charge")
+    active = models.BooleanField(default=True)
+    signed_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.agreement_no}"
+
+
 class SandboxTrade(models.Model):
     out_trade_no = models.CharField(max_length=64, unique=True)
     token = models.CharField(max_length=40, unique=True)

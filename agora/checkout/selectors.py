@@ -3,12 +3,14 @@ own; government sees none (commerce stays the operators')."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
 
 from agora.accounts.actor import Actor
 from agora.accounts.choices import MERCHANT_ROLES
+from agora.checkout.choices import OrderStatus
 from agora.checkout.models import (
     Invoice,
     Order,
@@ -17,6 +19,7 @@ from agora.checkout.models import (
     ReconciliationRun,
 )
 from agora.core.errors import NotFound, PermissionDenied
+from agora.lib.timeutil import SHANGHAI
 
 DETAIL_RELATED = ("shop", "member__user", "member__tier")
 DETAIL_PREFETCH = (
@@ -164,3 +167,22 @@ def notices_recent(*, providers: list[str] | None = None) -> QuerySet[PaymentNot
 
 def runs_recent() -> QuerySet[ReconciliationRun]:
     return ReconciliationRun.objects.prefetch_related("mismatches")
+
+
+def member_spend_on(*, member_id: int, mall_id: int, day: date, exclude_source: str = "") -> int:
+    """What a member paid at a mall's shops on ``day`` (Asia/Shanghai), net of refunds:
+    paid orders only, so an unpaid basket earns nothing (spend-based free parking)."""
+    start = datetime.combine(day, time.min, tzinfo=SHANGHAI)
+    rows = Order.objects.filter(
+        member_id=member_id,
+        mall_id=mall_id,
+        paid_at__gte=start,
+        paid_at__lt=start + timedelta(days=1),
+        status__in=[OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED],
+    )
+    if exclude_source:
+        rows = rows.exclude(source=exclude_source)
+    total = rows.aggregate(
+        paid=Sum(F("paid_fen") + F("points_fen") - F("refunded_fen"), default=0)
+    )["paid"]
+    return max(0, int(total))

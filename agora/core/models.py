@@ -1,4 +1,5 @@
-"""Cross-cutting records: the audit log of staff writes and stored idempotent responses."""
+"""Cross-cutting records: the audit log of staff writes, stored idempotent responses and the
+calendar of public holidays and make-up working days."""
 
 from __future__ import annotations
 
@@ -56,3 +57,19 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.scope} {self.key}"
+
+
+class CalendarDay(models.Model):
+    """An exception to the ordinary week, kept by operators as the authority (the State
+    Council's notice comes out late in the year): a public holiday (``rest``) or a make-up
+    working day on a weekend (调休, not ``rest``). Other days: Saturday and Sunday rest."""
+
+    date = models.DateField(unique=True)
+    rest = models.BooleanField()
+    name = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'rest' if self.rest else 'work'}"

@@ -1,13 +1,15 @@
-"""Cross-cutting reads: cursor pages with clear errors, and the audit log."""
+"""Cross-cutting reads: cursor pages with clear errors, the audit log and the calendar."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from agora.core.errors import field_error
-from agora.core.models import AuditLog
+from agora.core.models import AuditLog, CalendarDay
 from agora.lib.pagination import BadCursor, Page, paginate
 
 MAX_LIMIT = 200
@@ -32,3 +34,18 @@ def audit_entries(
     if everything:
         return qs
     return qs.filter(Q(mall_id__in=mall_ids) | Q(shop_id__in=shop_ids))
+
+
+def rest_days(*, start: date, end: date) -> Callable[[date], bool]:
+    """Whether a day between ``start`` and ``end`` is a rest day: the operators' calendar
+    (public holidays and make-up working days) where it says so, else Saturday and Sunday."""
+    marked = dict(
+        CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "rest")
+    )
+
+    def rest(day: date) -> bool:
+        if day in marked:
+            return marked[day]
+        return day.weekday() >= 5
+
+    return rest

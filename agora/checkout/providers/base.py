@@ -28,6 +28,7 @@ class StartRequest:
     expires_at: datetime  # aware; the provider refuses to take money after it
     method: str = ""  # wechat, alipay, unionpay, ecny: which app the shopper pays with
     auth_code: str = ""  # the shopper's payment code scanned at the till (付款码), if any
+    agreement_no: str = ""  # a standing agreement to charge without the payer (代扣), if any
 
 
 @dataclass(frozen=True)

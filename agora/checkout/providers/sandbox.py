@@ -107,7 +107,7 @@ class SandboxProvider(Provider):
                 )
         except IntegrityError:
             raise ProviderError("OUT_TRADE_NO_USED: this payment number exists") from None
-        if request.auth_code:
+        if request.auth_code or request.agreement_no:
             self.settle(trade, now)
             return Started(provider_ref=trade.token, paid=True, provider_txn_id=trade.txn_id)
         base = settings.SITE_URL.rstrip("/")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,6 +62,7 @@ class PaymentSpec:
     tendered_fen: int | None = None  # cash handed over (change is given back)
     card_last4: str = ""
     auth_code: str = ""  # a payment code scanned at the till
+    agreement_no: str = ""  # charge a standing agreement (frictionless parking); services only
 
 
 def notify_url(provider: str) -> str:
@@ -223,6 +224,7 @@ def _start(payment: Payment, spec: PaymentSpec, order: Order, when: datetime) ->
         expires_at=payment.expires_at or when,
         method=payment.method,
         auth_code=spec.auth_code,
+        agreement_no=spec.agreement_no,
     )
     try:
         started = provider.start(request)
@@ -273,6 +275,19 @@ def payment_settle(
     return NoticeVerdict.APPLIED
 
 
+#: what other modules do, in the paying transaction, when one of their orders is paid:
+#: ``source`` (the order's ``source``: parking, food, ...) -> callbacks taking (order, when)
+_PAID_HOOKS: dict[str, list[Callable[[Order, datetime], None]]] = {}
+
+
+def on_order_paid(source: str, hook: Callable[[Order, datetime], None]) -> None:
+    """Register ``hook`` for orders of ``source`` (called once per order, inside the
+    transaction that marks it paid, so the module's own rows change with the payment)."""
+    hooks = _PAID_HOOKS.setdefault(source, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
 def _complete(order_id: int, when: datetime) -> None:
     """The order is paid: mark it and earn its points (the caller holds the transaction)."""
     order = Order.objects.select_related("shop__mall", "member__tier").get(pk=order_id)
@@ -281,6 +296,9 @@ def _complete(order_id: int, when: datetime) -> None:
     )
     if not done:
         return
+    order.status, order.paid_at = OrderStatus.PAID, when
+    for hook in _PAID_HOOKS.get(order.source, ()):
+        hook(order, when)
     if order.member is not None and order.payable_fen > 0:
         txn = points_earn(
             actor=None,

@@ -324,3 +324,68 @@ def coupon_restore(*, coupon: Coupon, reference: str, now: datetime | None = Non
                 redeemed=F("redeemed") - 1
             )
     return bool(done)
+
+
+def parking_coupons_usable(*, member: Any, mall_id: int, now: datetime) -> list[Coupon]:
+    """The member's parking coupons that can be used at a car park of ``mall_id`` now."""
+    rows = (
+        Coupon.objects.filter(
+            member=member,
+            status=CouponStatus.ACTIVE,
+            template__kind__in=PARKING_KINDS,
+            valid_from__lte=now,
+            valid_until__gt=now,
+        )
+        .select_related("template")
+        .prefetch_related("template__scope_malls")
+        .order_by("valid_until", "id")
+    )
+    out = []
+    for coupon in rows:
+        template = coupon.template
+        mall_ids = {m.pk for m in template.scope_malls.all()}
+        if mall_ids and mall_id not in mall_ids:
+            continue
+        if not mall_ids and template.mall_id and template.mall_id != mall_id:
+            continue
+        out.append(coupon)
+    return out
+
+
+def parking_coupon_redeem(
+    *, member: Any, coupon_id: int, shop: Any, reference: str, now: datetime | None = None
+) -> Coupon:
+    """Use one of the member's parking coupons on a stay at a car park (whose till is
+    ``shop``): exactly once. Another member's coupon answers like a missing one."""
+    when = now or timezone.now()
+    usable = {
+        c.pk: c for c in parking_coupons_usable(member=member, mall_id=shop.mall_id, now=when)
+    }
+    coupon = usable.get(coupon_id)
+    if coupon is None:
+        mine = Coupon.objects.filter(pk=coupon_id, member=member).select_related("template").first()
+        if mine is None:
+            raise field_error("coupon_id", "not a coupon in your wallet", "unknown")
+        reason = (
+            "not a parking coupon"
+            if mine.template.kind not in PARKING_KINDS
+            else "not usable here and now (used, expired or for another mall)"
+        )
+        raise Conflict(code="coupon_not_applicable", detail=f"this coupon cannot be used: {reason}")
+    with transaction.atomic():
+        won = Coupon.objects.filter(
+            pk=coupon.pk, status=CouponStatus.ACTIVE, valid_until__gt=when
+        ).update(
+            status=CouponStatus.REDEEMED,
+            redeemed_at=when,
+            redeemed_shop=shop,
+            redeemed_by=member.user,
+            order_amount_fen=0,
+            discount_fen=coupon.template.value_fen,
+            reference=reference[:64],
+        )
+        if not won:
+            raise Conflict(code="coupon_used", detail="this coupon cannot be used: already used")
+        CouponTemplate.objects.filter(pk=coupon.template_id).update(redeemed=F("redeemed") + 1)
+    coupon.refresh_from_db()
+    return coupon

@@ -210,3 +210,23 @@ def facility_delete(*, actor: Actor, facility: Facility) -> None:
             before=snapshot(facility, FACILITY_FIELDS),
         )
         facility.delete()
+
+
+def service_till_create(*, mall: Mall, name: str, category: str = ShopCategory.SERVICES) -> Shop:
+    """A till of the mall's own services (the car park, ...): a shop with no unit, open all
+    day, whose orders are the mall's revenue. Not listed in the shop directory."""
+    if not name.strip():
+        raise field_error("name", "must not be empty", "required")
+    full, initials = search_keys(name)
+    return Shop.objects.create(
+        mall=mall,
+        name=name.strip(),
+        name_pinyin=full,
+        name_initials=initials,
+        category=category,
+        status=ShopStatus.OPEN,
+        opens_at=time(0, 0),
+        closes_at=time(23, 59),
+        phone=mall.phone,
+        description="mall service till",
+    )
