@@ -119,6 +119,10 @@ else:
 
 # --- device events (used by the sensors/parking/footfall modules) -------------------------
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+MQTT_TOPIC_PREFIX = env_str("MQTT_TOPIC_PREFIX", "agora")
+# live free spaces: one server-sent-events stream lasts this long, checking every POLL_MS
+PARKING_STREAM_SECONDS = env_int("PARKING_STREAM_SECONDS", 25)
+PARKING_STREAM_POLL_MS = env_int("PARKING_STREAM_POLL_MS", 1000)
 
 # --- background jobs ---------------------------------------------------------------------
 TASKS = {

@@ -97,6 +97,9 @@ class Shop(models.Model):
     brand = models.CharField(max_length=80, blank=True)
     category = models.CharField(max_length=20, choices=ShopCategory.choices)
     status = models.CharField(max_length=20, choices=ShopStatus.choices, default=ShopStatus.OPEN)
+    listed = models.BooleanField(
+        default=True, help_text="in the public directory; a mall's service tills are not"
+    )
     opens_at = models.TimeField()
     closes_at = models.TimeField()
     phone = models.CharField(max_length=30, blank=True)

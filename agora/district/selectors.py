@@ -88,7 +88,7 @@ def shop_directory(
     *, q: str = "", mall_id: int | None = None, category: str | None = None
 ) -> QuerySet[Shop]:
     """Public directory: open shops, searchable by name, full pinyin or initials (xbk → 星巴克)."""
-    qs = Shop.objects.select_related("mall").filter(status=ShopStatus.OPEN)
+    qs = Shop.objects.select_related("mall").filter(status=ShopStatus.OPEN, listed=True)
     if mall_id is not None:
         qs = qs.filter(mall_id=mall_id)
     if category:
@@ -170,7 +170,11 @@ def district_overview(*, actor: Actor) -> list[tuple[District, list[MallSummary]
         malls = malls.annotate(
             n_floors=Count("floors", distinct=True),
             n_shops=Count("shops", distinct=True),
-            n_open=Count("shops", filter=Q(shops__status=ShopStatus.OPEN), distinct=True),
+            n_open=Count(
+                "shops",
+                filter=Q(shops__status=ShopStatus.OPEN, shops__listed=True),
+                distinct=True,
+            ),
         )
         units = dict(
             Zone.objects.filter(floor__mall__district=district, kind=ZoneKind.SHOP_UNIT)

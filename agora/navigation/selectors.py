@@ -231,7 +231,7 @@ def place_resolve(net: Network, spec: str, *, field_name: str, evacuation: bool 
     pk = int(ref)
     if kind == "shop":
         units = net.shop_units.get(pk)
-        shop = Shop.objects.filter(pk=pk, status=ShopStatus.OPEN).first()
+        shop = Shop.objects.filter(pk=pk, status=ShopStatus.OPEN, listed=True).first()
         if not units or shop is None:
             raise _bad(field_name, f"no open shop {pk} in this district", "unknown")
         doors = [net.unit_doors[u] for u in units if u in net.unit_doors]

@@ -2,8 +2,8 @@
 (spaces in rows beside its aisles, zones between the cross aisles, an entry and an exit gate at
 the ramp), a surface lot for the others — each with its till, tariff v1, free hours by tier and
 spending, points for hours; the year's public holidays; plates bound by a few demo shoppers
-(one with frictionless payment, one owning a space he shares); and the cars parked right now,
-driven in through the same ingest path as the cameras' and sensors' events."""
+(one with frictionless payment, one owning a space he shares); and the cars parked right now
+(the first dozen of each car park through the same ingest path as the devices' events)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ from agora.parking.models import (
 )
 from agora.parking.services.ingest import event_ingest
 from agora.parking.services.ops import tariff_publish
+from agora.parking.services.sessions import availability_touch
 
 SPACE_W = 2.5
 SPACE_D = 5.0
@@ -50,6 +51,7 @@ AISLE_HALF = 3.0
 CROSS_CLEAR = 4.0
 LETTERS = "ABCDEFGH"
 LETTERS_PLATE = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+THROUGH_INGEST = 12  # cars per car park sent through event_ingest; the rest in bulk
 
 #: 2026 public holidays (rest days) as the State Council announced them; operators keep the
 #: calendar (and the make-up working days) up to date in the admin
@@ -274,45 +276,71 @@ def _tariff(car_park: CarPark, system: Actor, when: datetime) -> Tariff:
 def _park_now(
     car_park: CarPark, spaces: list[Space], gates: list[Gate], rng: random.Random, share: float
 ) -> int:
-    """Cars parked right now: an entry read and a sensor event each, minutes to hours ago."""
+    """Cars parked right now, minutes to hours ago. The first ``THROUGH_INGEST`` arrive as an
+    entry read and a sensor event each, through the same ingest path as the devices' events
+    (so the event log and counters have something); the rest are written in bulk, which keeps
+    the full demo fast."""
     now = timezone.now()
     entry = next(g for g in gates if g.direction == GateDirection.ENTRY)
     public = [s for s in spaces if s.kind != SpaceKind.RESERVED]
     taken = rng.sample(public, round(len(public) * share))
     taken.sort(key=lambda s: s.code)
-    used: set[str] = set()
+    used: set[str] = set(Vehicle.objects.values_list("plate", flat=True))
     topic = f"agora/parking/{car_park.code}"
+    tariff = Tariff.objects.filter(car_park=car_park).order_by("-version").first()
+    assert tariff is not None
+    bulk: list[ParkingSession] = []
     for i, space in enumerate(taken):
         plate = plate_for(rng)
         while plate in used:
             plate = plate_for(rng)
         used.add(plate)
-        at = now - timedelta(minutes=rng.randint(12, 300))
-        event_ingest(
-            payload={
-                "event_id": f"demo-{car_park.code}-in-{i}",
-                "plate": plate,
-                "colour": "green" if len(plate) == 8 else "blue",
-                "confidence": round(rng.uniform(0.9, 0.995), 3),
-                "at": at.astimezone(SHANGHAI).isoformat(timespec="seconds"),
-                "source": "video",
-            },
-            topic=f"{topic}/gate/{entry.code}/plate",
-            via=EventVia.SIMULATOR,
+        at = (now - timedelta(minutes=rng.randint(12, 300))).replace(microsecond=0)
+        confidence = round(rng.uniform(0.9, 0.995), 3)
+        if i < THROUGH_INGEST:
+            event_ingest(
+                payload={
+                    "event_id": f"demo-{car_park.code}-in-{i}",
+                    "plate": plate,
+                    "colour": "green" if len(plate) == 8 else "blue",
+                    "confidence": confidence,
+                    "at": at.astimezone(SHANGHAI).isoformat(),
+                    "source": "video",
+                },
+                topic=f"{topic}/gate/{entry.code}/plate",
+                via=EventVia.SIMULATOR,
+            )
+            event_ingest(
+                payload={
+                    "event_id": f"demo-{car_park.code}-occ-{i}",
+                    "occupied": True,
+                    "plate": plate,
+                    "at": (at + timedelta(minutes=2)).astimezone(SHANGHAI).isoformat(),
+                    "sensor": space.sensor,
+                },
+                topic=f"{topic}/space/{space.code}/occupancy",
+                via=EventVia.SIMULATOR,
+            )
+            continue
+        space.occupied, space.plate, space.state_at = True, plate, at + timedelta(minutes=2)
+        bulk.append(
+            ParkingSession(
+                car_park=car_park,
+                plate=plate,
+                plate_colour="green" if len(plate) == 8 else "blue",
+                source="video",
+                entry_gate=entry,
+                entered_at=at,
+                entry_event=f"demo-{car_park.code}-in-{i}",
+                entry_confidence=confidence,
+                floor_id=space.zone.floor_id,
+                space=space,
+                tariff=tariff,
+            )
         )
-        event_ingest(
-            payload={
-                "event_id": f"demo-{car_park.code}-occ-{i}",
-                "occupied": True,
-                "plate": plate,
-                "at": (at + timedelta(minutes=2))
-                .astimezone(SHANGHAI)
-                .isoformat(timespec="seconds"),
-                "sensor": space.sensor,
-            },
-            topic=f"{topic}/space/{space.code}/occupancy",
-            via=EventVia.SIMULATOR,
-        )
+    ParkingSession.objects.bulk_create(bulk)
+    Space.objects.bulk_update(taken[THROUGH_INGEST:], ["occupied", "plate", "state_at"])
+    availability_touch(car_park.pk)
     return len(taken)
 
 
@@ -371,7 +399,7 @@ def build_parking_demo(
                     created_at=timezone.now(),
                 )
     for car_park in parks:
-        spaces = list(Space.objects.filter(car_park=car_park))
+        spaces = list(Space.objects.filter(car_park=car_park).select_related("zone"))
         gates = list(Gate.objects.filter(car_park=car_park))
         share = 0.4 if car_park == first else rng.uniform(0.55, 0.9)
         parked = _park_now(car_park, spaces, gates, rng, share)

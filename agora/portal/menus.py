@@ -49,6 +49,7 @@ def menu_for(request: HttpRequest) -> list[MenuItem]:
     items = [
         MenuItem(str(_("Home")), reverse("portal:home")),
         MenuItem(str(_("Indoor navigation")), reverse("nav-route")),
+        MenuItem(str(_("Parking")), reverse("parking-home")),
     ]
     if actor.is_merchant:
         items.append(MenuItem(str(_("Merchant console")), reverse("portal:merchant-home")))
@@ -62,14 +63,17 @@ def menu_for(request: HttpRequest) -> list[MenuItem]:
             MenuItem(str(_("Loyalty")), reverse("console:ops-loyalty")),
             MenuItem(str(_("Payments")), reverse("ops-pay-payments")),
             MenuItem(str(_("Navigation")), reverse("nav-ops")),
+            MenuItem(str(_("Car parks")), reverse("parking-ops")),
         ]
     if actor.is_government:
         items.append(MenuItem(str(_("Government")), reverse("portal:gov-home")))
+        items.append(MenuItem(str(_("Parking overview")), reverse("parking-gov")))
     if actor.is_admin:
         items.append(MenuItem(str(_("Admin")), reverse("admin:index")))
     if actor.user is not None and not actor.is_staff_role:
         items.append(MenuItem(str(_("Member card")), reverse("members:card")))
         items.append(MenuItem(str(_("My orders")), reverse("pay-my-orders")))
+        items.append(MenuItem(str(_("My vehicles")), reverse("parking-me")))
         items.append(MenuItem(str(_("My data & consents")), reverse("portal:my-data")))
     if actor.user is None:
         items.append(MenuItem(str(_("Open a shop")), reverse("portal:apply")))

@@ -19,6 +19,8 @@ from agora.coupons.models import Coupon, CouponTemplate
 from agora.district.models import Facility, Floor, MerchantApplication, Shop, Zone
 from agora.members.models import Member, PhysicalCard
 from agora.navigation.services.closures import closure_create
+from agora.parking.models import ParkingSession, ReviewItem, SpaceShare, Vehicle
+from agora.parking.services.ingest import event_ingest
 from agora.points.models import EarningRule, ExchangeItem, LedgerTransaction
 from agora.testing.personas import as_persona, mall_id_of, shop_id_of
 
@@ -46,6 +48,7 @@ def _fingerprint() -> list[Any]:
             "points",
             "checkout",
             "navigation",
+            "parking",
         }:
             out.append((model._meta.label, list(model.objects.order_by("pk").values())))
     return out
@@ -101,7 +104,27 @@ def ids() -> dict[str, Any]:
         zone_id=Zone.objects.filter(floor=floor, kind="corridor").first().pk,  # type: ignore[union-attr]
         reason="bad-input sweep",
     )
+    t = "2026-11-02T10:00:00+08:00"
+    event_ingest(
+        payload={"event_id": "bad-in", "plate": "粤S40404", "at": t},
+        topic="agora/parking/mixc-p/gate/E1/plate",
+        via="http",
+    )
+    event_ingest(
+        payload={"event_id": "bad-out", "plate": "粤S50505", "at": t},
+        topic="agora/parking/mixc-p/gate/X1/plate",
+        via="http",
+    )
+    session = ParkingSession.objects.get(plate="粤S40404")
+    admin = User.objects.get(username="admin")
+    vehicle = Vehicle.objects.create(user=admin, plate="粤S40404", created_at=session.entered_at)
     return {
+        "car_park_id": session.car_park_id,
+        "session_id": session.pk,
+        "vehicle_id": vehicle.pk,
+        "review_id": ReviewItem.objects.get(plate="粤S50505").pk,
+        "share_id": SpaceShare.objects.order_by("id").first().pk,  # type: ignore[union-attr]
+        "reservation_id": 999999,
         "mall_id": mall_id,
         "shop_id": shop_id,
         "floor_id": floor.pk,

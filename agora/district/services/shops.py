@@ -225,6 +225,7 @@ def service_till_create(*, mall: Mall, name: str, category: str = ShopCategory.S
         name_initials=initials,
         category=category,
         status=ShopStatus.OPEN,
+        listed=False,
         opens_at=time(0, 0),
         closes_at=time(23, 59),
         phone=mall.phone,

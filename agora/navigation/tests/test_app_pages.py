@@ -168,11 +168,12 @@ def test_mall_page_shows_name_hours_promotions_map_parking_and_food() -> None:
     for kind in ("restroom", "service_desk", "exit", "lift"):
         assert f'data-quick="{kind}" href="/nav/?to=nearest:{kind}"' in body
     assert 'hx-get="/m/mixc/places/"' in body
-    # parking: a marked placeholder
+    # parking: the mall's car park with its live free spaces and "find my car"
     parking = re.search(r'data-section="parking">.*?</section>', body, re.S)
     assert parking is not None
-    assert 'data-placeholder="true"' in parking.group(0)
-    assert zh("Coming soon") in parking.group(0)
+    assert 'data-parking-live="/parking/live/"' in parking.group(0)
+    assert 'data-free="mixc-p"' in parking.group(0)
+    assert 'href="/parking/find/" data-parking-find' in parking.group(0)
     # food: the open food shops of this mall only
     food = Shop.objects.filter(mall=here, category="food", status="open")
     assert food.count() == 5
@@ -282,7 +283,7 @@ def test_citizen_window_is_a_marked_placeholder() -> None:
 
 
 # --- kiosk -------------------------------------------------------------------------------------
-def test_kiosk_page_shows_you_are_here_directory_strip_and_parking_placeholder() -> None:
+def test_kiosk_page_shows_you_are_here_directory_strip_and_parking() -> None:
     kiosk = Kiosk.objects.select_related("floor__mall").get(code="mixc-1f")
     response = Client().get("/kiosk/mixc-1f/")
     body = text(response)
@@ -300,12 +301,13 @@ def test_kiosk_page_shows_you_are_here_directory_strip_and_parking_placeholder()
     assert f'hx-get="/kiosk/mixc-1f/route/?to=shop%3A{starbucks.pk}"' in body
     assert (
         body.count('class="k-item k-item-shop"')
-        == 2 * Shop.objects.filter(mall=kiosk.floor.mall, status="open").count()
+        == 2 * Shop.objects.filter(mall=kiosk.floor.mall, status="open", listed=True).count()
     )  # shown, and kept for the idle reset / offline filter
     # the strip: promotions and facility guides; parking is a placeholder
     assert "<strong>万象城 满200减30</strong>" in body
     assert 'data-kind="guide"' in body
-    assert f"<span>{zh('Parking information coming soon')}</span>" in body
+    assert 'data-free="mixc-p"' in body
+    assert 'href="/parking/find/?from=kiosk%3Amixc-1f" data-parking-find' in body
     # timings for tests
     fast = text(Client().get("/kiosk/mixc-1f/", {"beat": "1", "idle": "7"}))
     assert 'data-beat="1" data-idle="7"' in fast

@@ -27,7 +27,8 @@ from agora.core.errors import DomainError
 from agora.coupons.selectors import claimable, coupon_centre
 from agora.district.selectors import floors_of_mall, malls_public, shop_directory
 from agora.lib.timeutil import open_at
-from agora.navigation.selectors import malls_by_distance, places_search
+from agora.navigation.selectors import default_district, malls_by_distance, places_search
+from agora.parking.selectors import district_parking
 from agora.portal.views.common import safe_next
 
 SEARCH_LIMIT = 12
@@ -83,6 +84,19 @@ def _places(q: str, mall_id: int) -> list[Any]:
     ]
 
 
+def parking_strip(
+    *, district_id: int, mall_code: str | None = None, find_from: str = "", compact: bool = False
+) -> dict[str, Any]:
+    """The car parks (of one mall, or of the whole district) with their free spaces, for the
+    live parking partial (``parking/live_strip.html``); ``version`` is the district's, which
+    its stream follows."""
+    rows = district_parking(district_id=district_id)
+    version = sum(int(r["version"]) for r in rows)
+    if mall_code is not None:
+        rows = [r for r in rows if r["mall_code"] == mall_code]
+    return {"rows": rows, "version": version, "find_from": find_from, "compact": compact}
+
+
 def mall_context(mall: Any, *, q: str = "") -> dict[str, Any]:
     coupons = claimable(coupon_centre(district_id=mall.district_id, mall_id=mall.pk))
     food = list(shop_directory(mall_id=mall.pk, category="food").prefetch_related("units__floor"))
@@ -97,6 +111,7 @@ def mall_context(mall: Any, *, q: str = "") -> dict[str, Any]:
         "q": q,
         "places": _places(q, mall.pk),
         "searched": bool(q.strip()),
+        "parking": parking_strip(district_id=mall.district_id, mall_code=mall.code),
     }
 
 
@@ -164,7 +179,11 @@ def life_context(request: HttpRequest) -> dict[str, Any]:
     lon = _coordinate(request.GET.get("lon", ""), 180)
     if lat is None or lon is None or not location_consent(request):
         lat = lon = None
-    return {"nearby": nearby_malls(lat, lon), "located": lat is not None}
+    try:
+        parking = parking_strip(district_id=default_district().pk)
+    except DomainError:  # no district yet
+        parking = None
+    return {"nearby": nearby_malls(lat, lon), "located": lat is not None, "parking": parking}
 
 
 @require_GET

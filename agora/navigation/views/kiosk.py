@@ -37,7 +37,7 @@ from agora.navigation.selectors import (
     position_of_kiosk,
     route_find,
 )
-from agora.navigation.views.app import is_partial
+from agora.navigation.views.app import is_partial, parking_strip
 from agora.portal.plans import TEXT_SCALE, DrawnPlan, draw_plan
 from agora.portal.views.common import qr_svg, visible
 
@@ -251,6 +251,12 @@ def kiosk_page(request: HttpRequest, code: str) -> HttpResponse:
         "idle": _seconds(request.GET.get("idle", ""), IDLE_S, 5, 3600),
         "rotate": _seconds(request.GET.get("rotate", ""), ROTATE_S, 2, 120),
         "stage": _route(kiosk, to) if to.strip() else None,
+        "parking": parking_strip(
+            district_id=mall.district_id,
+            mall_code=mall.code,
+            find_from=f"kiosk:{kiosk.code}",
+            compact=True,
+        ),
     }
     return render(request, "navigation/kiosk.html", context)
 

@@ -31,7 +31,7 @@ from agora.parking.services import sessions
 
 log = logging.getLogger("agora.parking.ingest")
 
-TOPIC_PREFIX: str = getattr(settings, "MQTT_TOPIC_PREFIX", "agora")
+TOPIC_PREFIX: str = settings.MQTT_TOPIC_PREFIX
 MAX_PAYLOAD = 4096  # bytes: a plate or occupancy event is a few hundred
 
 

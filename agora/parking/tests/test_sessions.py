@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from agora.accounts.actor import Actor
-from agora.accounts.services.credentials import api_key_create
 from agora.accounts.selectors import actor_for_user
+from agora.accounts.services.credentials import api_key_create
 from agora.accounts.sms import LocmemSmsBackend
 from agora.checkout.models import Order, SandboxTrade
 from agora.checkout.services.sandbox import sandbox_pay
@@ -36,6 +36,7 @@ from agora.testing.personas import anonymous, as_persona, user
 def driver(plate: str) -> str:
     """The phone of the demo shopper who bound ``plate``."""
     return str(Vehicle.objects.select_related("user").get(plate=plate).user.phone)
+
 
 pytestmark = pytest.mark.django_db
 
@@ -262,7 +263,9 @@ def test_points_and_coupon_hours_through_the_api() -> None:
     assert too_many.status == 422 and too_many.field_names() == ["hours"]
     assert balance_of(member_account(member=member)) == before - 400
     # somebody else's stay is not found
-    assert as_persona(driver("粤B8D6K2")).get(f"/parking/me/sessions/{session.pk}/quote").status == 404
+    assert (
+        as_persona(driver("粤B8D6K2")).get(f"/parking/me/sessions/{session.pk}/quote").status == 404
+    )
 
 
 def test_http_ingest_needs_a_scoped_key_of_the_mall() -> None:
@@ -284,13 +287,17 @@ def test_http_ingest_needs_a_scoped_key_of_the_mall() -> None:
     bad = device.post("/parking/events", {**body, "event_id": "h2", "at": "yesterday"})
     assert bad.status == 422 and bad.field_names() == ["at"]
     other = device.post(
-        "/parking/events", {**body, "event_id": "h3", "car_park": "coco-park-p", "at": t0.isoformat()}
+        "/parking/events",
+        {**body, "event_id": "h3", "car_park": "coco-park-p", "at": t0.isoformat()},
     )
     assert other.status == 422 and other.field_names() == ["car_park"]
     assert not ParkingEvent.objects.filter(event_id__in=["h2", "h3"]).exists()
     assert ParkingSession.objects.filter(plate="粤S88888").count() == 1
     shopper = as_persona(driver("粤B3N7Q8"))
-    assert shopper.post("/parking/events", {**body, "event_id": "h4", "at": t0.isoformat()}).status == 403
+    assert (
+        shopper.post("/parking/events", {**body, "event_id": "h4", "at": t0.isoformat()}).status
+        == 403
+    )
 
 
 def test_paging_by_app_and_sms_is_logged() -> None:
@@ -334,3 +341,39 @@ def test_find_my_car_with_a_route() -> None:
     assert route["destination"]
     missing = anonymous().get("/parking/find?plate=粤S00000")
     assert missing.status == 404
+
+
+OPS_CALLS = [
+    ("GET", "/parking/ops/{cp}/sessions", None),
+    ("GET", "/parking/ops/{cp}/reviews", None),
+    ("GET", "/parking/ops/{cp}/tariffs", None),
+    ("GET", "/parking/ops/{cp}/pages", None),
+    (
+        "POST",
+        "/parking/ops/{cp}/tariffs",
+        {
+            "valid_from": "2030-01-01T00:00:00+08:00",
+            "free_minutes": 15,
+            "unit_minutes": 60,
+            "day_unit_fen": 500,
+        },
+    ),
+    ("POST", "/parking/ops/{cp}/pages", {"plate": "粤S12121", "reason": "alarm"}),
+]
+
+
+@pytest.mark.parametrize("outsider", ["mall-ops-2", "gov", "13800000001"])
+@pytest.mark.parametrize(("method", "path", "body"), OPS_CALLS)
+def test_other_malls_and_government_see_no_car_park(
+    outsider: str, method: str, path: str, body: Any
+) -> None:
+    from agora.parking.models import PageMessage, Tariff
+
+    car_park = CarPark.objects.get(code=CP)
+    before = (Tariff.objects.count(), PageMessage.objects.count())
+    client = as_persona(outsider)
+    missing = client.call(method, path.format(cp=999999), body)
+    answer = client.call(method, path.format(cp=car_park.pk), body)
+    assert (answer.status, answer.problem_code) == (missing.status, missing.problem_code)
+    assert answer.status in (403, 404)
+    assert (Tariff.objects.count(), PageMessage.objects.count()) == before

@@ -2,9 +2,9 @@
 
 ``/parking/live/<code>/`` streams one car park's availability, ``/parking/live/`` every car
 park of the district. The stream reads one indexed counter (``availability_version``) a second
-and sends the new figures only when it moved; it ends after ``STREAM_SECONDS`` and the browser's
-EventSource reconnects by itself (``retry``), so a sync worker is never held for long (see ADR
-0010 for the measurement and the async-process alternative)."""
+and sends the new figures only when it moved; it ends after ``PARKING_STREAM_SECONDS`` and
+the browser's EventSource reconnects by itself (``retry``), so a worker thread is never held
+for long (see ADR 0010 for the measurement and the async-process alternative)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,6 @@ from agora.parking.selectors import (
     district_version,
 )
 
-STREAM_SECONDS: float = getattr(settings, "PARKING_STREAM_SECONDS", 25.0)
-POLL_SECONDS: float = getattr(settings, "PARKING_STREAM_POLL_SECONDS", 1.0)
-
 
 def _frame(event: str, data: Any, ident: int) -> bytes:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -38,13 +35,14 @@ def _frame(event: str, data: Any, ident: int) -> bytes:
 
 
 def _stream(version: Any, payload: Any, event: str, since: int | None) -> Iterator[bytes]:
-    yield f"retry: {int(POLL_SECONDS * 1000)}\n\n".encode()
+    poll_ms = int(settings.PARKING_STREAM_POLL_MS)
+    yield f"retry: {poll_ms}\n\n".encode()
     last = version()
     if since is None or since != last:
         yield _frame(event, payload(), last)
-    deadline = time.monotonic() + STREAM_SECONDS
+    deadline = time.monotonic() + float(settings.PARKING_STREAM_SECONDS)
     while time.monotonic() < deadline:
-        time.sleep(POLL_SECONDS)
+        time.sleep(poll_ms / 1000)
         now = version()
         if now != last:
             last = now
