@@ -41,6 +41,7 @@ from agora.parking.models import (
     Tariff,
     Vehicle,
 )
+from agora.parking.mqtt import occupancy_topic, plate_topic
 from agora.parking.services.ingest import event_ingest
 from agora.parking.services.ops import tariff_publish
 from agora.parking.services.sessions import availability_touch
@@ -286,7 +287,6 @@ def _park_now(
     taken = rng.sample(public, round(len(public) * share))
     taken.sort(key=lambda s: s.code)
     used: set[str] = set(Vehicle.objects.values_list("plate", flat=True))
-    topic = f"agora/parking/{car_park.code}"
     tariff = Tariff.objects.filter(car_park=car_park).order_by("-version").first()
     assert tariff is not None
     bulk: list[ParkingSession] = []
@@ -307,7 +307,7 @@ def _park_now(
                     "at": at.astimezone(SHANGHAI).isoformat(),
                     "source": "video",
                 },
-                topic=f"{topic}/gate/{entry.code}/plate",
+                topic=plate_topic(car_park.code, entry.code),
                 via=EventVia.SIMULATOR,
             )
             event_ingest(
@@ -318,7 +318,7 @@ def _park_now(
                     "at": (at + timedelta(minutes=2)).astimezone(SHANGHAI).isoformat(),
                     "sensor": space.sensor,
                 },
-                topic=f"{topic}/space/{space.code}/occupancy",
+                topic=occupancy_topic(car_park.code, space.code),
                 via=EventVia.SIMULATOR,
             )
             continue
