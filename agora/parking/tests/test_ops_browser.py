@@ -29,9 +29,27 @@ from tests.browser.support import STAFF_PASSWORD, Server
 
 pytestmark = pytest.mark.browser
 
-# the browser suite's Chromium fixtures, on this module's server
-chromium = browser.chromium
+# the browser suite's page fixture, on this module's server, with a Chromium of this module
+# only: a second session-wide Playwright (the browser suite starts its own later) would find
+# this one's event loop still running
 new_page = browser.new_page
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chrome = pw.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            args=browser.CHROMIUM_ARGS,
+            timeout=30_000,
+        )
+        try:
+            yield chrome
+        finally:
+            chrome.close()
+
 
 ROOT = Path(__file__).resolve().parents[3]
 PYTHON = sys.executable
