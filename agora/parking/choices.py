@@ -61,6 +61,10 @@ class SessionStatus(models.TextChoices):
     VOIDED = "voided", _("Voided by an operator")
 
 
+#: a stay that has not ended: the car is inside or waiting at the exit
+OPEN = (SessionStatus.PARKED, SessionStatus.AWAITING_PAYMENT)
+
+
 class DiscountKind(models.TextChoices):
     COUPON = "coupon", _("Parking coupon")
     TIER = "tier", _("Member tier free hours")

@@ -15,10 +15,10 @@ from agora.accounts.actor import Actor
 from agora.accounts.models import User
 from agora.core.errors import NotFound
 from agora.parking.choices import (
+    OPEN,
     GateDirection,
     ReservationStatus,
     ReviewStatus,
-    SessionStatus,
     SpaceKind,
 )
 from agora.parking.models import (
@@ -33,7 +33,6 @@ from agora.parking.models import (
 )
 from agora.parking.plates import is_valid, normalise
 
-OPEN = (SessionStatus.PARKED, SessionStatus.AWAITING_PAYMENT)
 #: spaces of this kind are let to named users, not offered to the public
 PRIVATE_KINDS = (SpaceKind.RESERVED,)
 

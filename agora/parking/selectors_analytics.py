@@ -44,6 +44,7 @@ from django.utils import timezone
 from agora.core.errors import FieldError, NotFound, ValidationFailed
 from agora.lib.timeutil import SHANGHAI, to_local
 from agora.parking.choices import (
+    OPEN,
     DiscountKind,
     EventOutcome,
     PayChannel,
@@ -78,7 +79,6 @@ STAY_BUCKETS: list[tuple[int, int | None]] = [
     (240, 480),
     (480, None),
 ]
-OPEN = (SessionStatus.PARKED, SessionStatus.AWAITING_PAYMENT)
 _EPOCH = datetime(1970, 1, 1, tzinfo=SHANGHAI)
 
 

@@ -39,7 +39,7 @@ from agora.coupons.services.wallet import parking_coupon_redeem, parking_coupons
 from agora.lib.timeutil import to_local
 from agora.members.models import Member
 from agora.members.selectors import member_of_user
-from agora.parking.choices import DiscountKind, PayChannel, SessionStatus
+from agora.parking.choices import OPEN, DiscountKind, PayChannel, SessionStatus
 from agora.parking.fees import Fee, TariffRule, parking_fee
 from agora.parking.models import ParkingSession, SessionDiscount, SessionPayment, Tariff, Vehicle
 from agora.points.services.ledger import points_spend
@@ -47,7 +47,6 @@ from agora.points.services.ledger import points_spend
 log = logging.getLogger("agora.parking")
 
 SOURCE = "parking"
-OPEN = (SessionStatus.PARKED, SessionStatus.AWAITING_PAYMENT)
 
 
 def rule_of(tariff: Tariff) -> TariffRule:

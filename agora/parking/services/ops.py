@@ -17,6 +17,7 @@ from agora.core.services import audit_record, snapshot
 from agora.members.selectors import mask_phone, member_of_user
 from agora.members.services.inbox import message_notice
 from agora.parking.choices import (
+    OPEN,
     DeliveryChannel,
     DeliveryStatus,
     EventOutcome,
@@ -35,7 +36,7 @@ from agora.parking.models import (
     Vehicle,
 )
 from agora.parking.plates import normalise
-from agora.parking.services.sessions import OPEN, session_exit
+from agora.parking.services.sessions import session_exit
 from agora.parking.services.shopper import plate_checked
 
 

@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from agora.parking.choices import (
+    OPEN,
     EventOutcome,
     GateDirection,
     PlateSource,
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("agora.parking")
 
-OPEN = (SessionStatus.PARKED, SessionStatus.AWAITING_PAYMENT)
 #: a second entry read of a parked plate within this long is the same car read twice
 REREAD_WINDOW = timedelta(minutes=10)
 #: below this camera confidence an inexact exit match goes to review

@@ -11,10 +11,10 @@ from django.utils import timezone
 from agora.accounts.models import User
 from agora.checkout.services.agreements import access_agreement
 from agora.core.errors import Conflict, FieldError, NotFound, ValidationFailed, field_error
-from agora.parking.choices import PlateColour, ReservationStatus, SpaceKind
+from agora.parking.choices import OPEN, PlateColour, ReservationStatus, SpaceKind
 from agora.parking.models import CarPark, ParkingSession, Reservation, Space, SpaceShare, Vehicle
 from agora.parking.plates import is_valid, normalise
-from agora.parking.selectors import OPEN, spaces_free_for
+from agora.parking.selectors import spaces_free_for
 
 MAX_VEHICLES = 5
 MAX_RESERVATION = timedelta(hours=12)
